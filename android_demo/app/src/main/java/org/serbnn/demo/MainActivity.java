@@ -1,0 +1,460 @@
+package org.serbnn.demo;
+
+import android.Manifest;
+import android.app.Activity;
+import android.app.AlertDialog;
+import android.content.DialogInterface;
+import android.content.Intent;
+import android.content.pm.PackageManager;
+import android.database.Cursor;
+import android.net.Uri;
+import android.os.Bundle;
+import android.os.Handler;
+import android.os.Looper;
+import android.os.SystemClock;
+import android.provider.OpenableColumns;
+import android.provider.Settings;
+import android.view.View;
+import android.widget.Button;
+import android.widget.RadioGroup;
+import android.widget.SeekBar;
+import android.widget.TextView;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import org.serbnn.core.Classifier;
+import org.serbnn.core.LiveWindower;
+import org.serbnn.core.ModelInfo;
+import org.serbnn.core.Pooling;
+import org.serbnn.core.PosteriorSmoother;
+import org.serbnn.core.UtteranceClassifier;
+import org.serbnn.core.WavData;
+import org.serbnn.core.WavFormatException;
+import org.serbnn.core.WavReader;
+import org.serbnn.core.Windowing;
+
+/**
+ * Live mode: the microphone feeds a ring buffer; every hop the latest 3 s window is classified and the
+ * posteriors are smoothed (or max-pooled). File mode: a picked or bundled WAV is cut into windows as
+ * `ser-bnn predict` does, each classified, max-pooled. All inference runs on one background thread.
+ */
+public final class MainActivity extends Activity implements MicRecorder.Listener {
+    private static final int REQ_MIC = 1;
+    private static final int REQ_PICK = 2;
+    private static final int NUM_THREADS = 2;
+    private static final float SMOOTHING_ALPHA = 0.3f;
+    private static final int DEFAULT_HOP_STEP = 3; // (3 + 1) * 0.25 s = 1 s
+
+    private final ExecutorService inference = Executors.newSingleThreadExecutor();
+    private final Handler ui = new Handler(Looper.getMainLooper());
+
+    private TextView status;
+    private TextView emotion;
+    private TextView details;
+    private TextView hopLabel;
+    private PosteriorBarsView bars;
+    private Button liveButton;
+    private Button pickButton;
+    private Button sampleButton;
+    private SeekBar hopBar;
+    private RadioGroup pooling;
+
+    private volatile Classifier classifier;
+    private volatile ModelInfo info;
+    private volatile LiveWindower windower;
+    private volatile PosteriorSmoother smoother;
+    private MicRecorder recorder;
+    private volatile long liveStartMs;
+
+    @Override
+    protected void onCreate(Bundle savedInstanceState) {
+        super.onCreate(savedInstanceState);
+        setContentView(R.layout.activity_main);
+        status = (TextView) findViewById(R.id.status);
+        emotion = (TextView) findViewById(R.id.emotion);
+        details = (TextView) findViewById(R.id.details);
+        hopLabel = (TextView) findViewById(R.id.hop_label);
+        bars = (PosteriorBarsView) findViewById(R.id.bars);
+        liveButton = (Button) findViewById(R.id.live);
+        pickButton = (Button) findViewById(R.id.pick);
+        sampleButton = (Button) findViewById(R.id.sample);
+        hopBar = (SeekBar) findViewById(R.id.hop);
+        pooling = (RadioGroup) findViewById(R.id.pooling);
+
+        hopBar.setProgress(DEFAULT_HOP_STEP);
+        showHop();
+        hopBar.setOnSeekBarChangeListener(new SeekBar.OnSeekBarChangeListener() {
+            @Override
+            public void onProgressChanged(SeekBar seekBar, int progress, boolean fromUser) {
+                showHop();
+            }
+
+            @Override
+            public void onStartTrackingTouch(SeekBar seekBar) {
+            }
+
+            @Override
+            public void onStopTrackingTouch(SeekBar seekBar) {
+                if (isLive()) { // restart with the new hop
+                    stopLive();
+                    startLive();
+                }
+            }
+        });
+        pooling.setOnCheckedChangeListener(new RadioGroup.OnCheckedChangeListener() {
+            @Override
+            public void onCheckedChanged(RadioGroup group, int checkedId) {
+                smoother = newSmoother();
+            }
+        });
+        liveButton.setOnClickListener(new View.OnClickListener() {
+            @Override
+            public void onClick(View v) {
+                if (isLive()) {
+                    stopLive();
+                } else {
+                    requestMicThenStart();
+                }
+            }
+        });
+        pickButton.setOnClickListener(new View.OnClickListener() {
+            @Override
+            public void onClick(View v) {
+                Intent pick = new Intent(Intent.ACTION_OPEN_DOCUMENT);
+                pick.addCategory(Intent.CATEGORY_OPENABLE);
+                pick.setType("audio/*");
+                startActivityForResult(pick, REQ_PICK);
+            }
+        });
+        sampleButton.setOnClickListener(new View.OnClickListener() {
+            @Override
+            public void onClick(View v) {
+                classifyFile(null, ModelAssets.SAMPLE);
+            }
+        });
+        inference.execute(new Runnable() {
+            @Override
+            public void run() {
+                loadModel();
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- model
+
+    private void loadModel() {
+        String error;
+        try {
+            final ModelInfo mi = ModelAssets.loadInfo(getAssets());
+            ByteBuffer model = ModelAssets.loadModel(getAssets());
+            LceClassifier c = new LceClassifier(model, NUM_THREADS);
+            if (c.numClasses() != mi.numClasses() || c.windowSamples() != mi.windowSamples) {
+                c.close();
+                throw new IllegalStateException("model maps [1, " + c.windowSamples() + "] to [1, " + c.numClasses()
+                        + "] but the sidecar says " + mi.windowSamples + " samples and " + mi.numClasses() + " labels");
+            }
+            classifier = c;
+            info = mi;
+            final boolean hasSample = ModelAssets.exists(getAssets(), ModelAssets.SAMPLE);
+            ui.post(new Runnable() {
+                @Override
+                public void run() {
+                    onModelReady(mi, hasSample);
+                }
+            });
+            return;
+        } catch (IOException e) {
+            error = "No model in the app's assets (" + e.getMessage() + "). Copy one in with "
+                    + "tools/copy_model.sh and rebuild: see android_demo/README.md.";
+        } catch (LinkageError e) {
+            error = "LCE Lite runtime missing from this APK (" + e + "). Build with Gradle and the "
+                    + "org.larq:lce-lite AAR: see android_demo/README.md.";
+        } catch (RuntimeException e) {
+            error = "Cannot load the model: " + e.getMessage();
+        }
+        final String message = error;
+        ui.post(new Runnable() {
+            @Override
+            public void run() {
+                status.setText(message);
+            }
+        });
+    }
+
+    private void onModelReady(ModelInfo mi, boolean hasSample) {
+        bars.setLabels(mi.labels);
+        status.setText(String.format(Locale.US, "Model: %d classes, %.1f s windows at %d Hz.",
+                mi.numClasses(), mi.windowSamples / (double) mi.sampleRate, mi.sampleRate));
+        liveButton.setEnabled(true);
+        pickButton.setEnabled(true);
+        sampleButton.setEnabled(hasSample);
+    }
+
+    // ---------------------------------------------------------------- live mode
+
+    private boolean isLive() {
+        return recorder != null;
+    }
+
+    private int hopSamples() {
+        int rate = info != null ? info.sampleRate : Windowing.SAMPLE_RATE;
+        return Windowing.hopSamples(hopSeconds(), rate);
+    }
+
+    private double hopSeconds() {
+        return (hopBar.getProgress() + 1) * 0.25;
+    }
+
+    private void showHop() {
+        hopLabel.setText(getString(R.string.hop_label, hopSeconds()));
+    }
+
+    private PosteriorSmoother newSmoother() {
+        int id = pooling.getCheckedRadioButtonId();
+        if (id == R.id.pool_max) {
+            return PosteriorSmoother.max();
+        }
+        return PosteriorSmoother.exponential(id == R.id.pool_latest ? 1f : SMOOTHING_ALPHA);
+    }
+
+    private void requestMicThenStart() {
+        if (checkSelfPermission(Manifest.permission.RECORD_AUDIO) == PackageManager.PERMISSION_GRANTED) {
+            startLive();
+        } else if (shouldShowRequestPermissionRationale(Manifest.permission.RECORD_AUDIO)) {
+            new AlertDialog.Builder(this)
+                    .setMessage(R.string.mic_rationale)
+                    .setPositiveButton(R.string.ok, new DialogInterface.OnClickListener() {
+                        @Override
+                        public void onClick(DialogInterface dialog, int which) {
+                            requestPermissions(new String[] {Manifest.permission.RECORD_AUDIO}, REQ_MIC);
+                        }
+                    })
+                    .setNegativeButton(R.string.cancel, null)
+                    .show();
+        } else {
+            requestPermissions(new String[] {Manifest.permission.RECORD_AUDIO}, REQ_MIC);
+        }
+    }
+
+    @Override
+    public void onRequestPermissionsResult(int requestCode, String[] permissions, int[] grantResults) {
+        if (requestCode != REQ_MIC) {
+            return;
+        }
+        if (grantResults.length > 0 && grantResults[0] == PackageManager.PERMISSION_GRANTED) {
+            startLive();
+        } else if (!shouldShowRequestPermissionRationale(Manifest.permission.RECORD_AUDIO)) {
+            // "Don't ask again" (or a policy): only the settings screen can grant it now
+            new AlertDialog.Builder(this)
+                    .setMessage(R.string.mic_denied_forever)
+                    .setPositiveButton(R.string.open_settings, new DialogInterface.OnClickListener() {
+                        @Override
+                        public void onClick(DialogInterface dialog, int which) {
+                            startActivity(new Intent(Settings.ACTION_APPLICATION_DETAILS_SETTINGS,
+                                    Uri.fromParts("package", getPackageName(), null)));
+                        }
+                    })
+                    .setNegativeButton(R.string.cancel, null)
+                    .show();
+        } else {
+            status.setText(R.string.mic_denied);
+        }
+    }
+
+    private void startLive() {
+        if (isLive() || info == null) {
+            return;
+        }
+        windower = new LiveWindower(info.windowSamples, hopSamples(), 1);
+        smoother = newSmoother();
+        liveStartMs = SystemClock.elapsedRealtime();
+        recorder = new MicRecorder(info.sampleRate, this);
+        recorder.start();
+        liveButton.setText(R.string.stop_live);
+        status.setText(String.format(Locale.US, "Listening: a window every %.2f s.", hopSeconds()));
+    }
+
+    private void stopLive() {
+        if (recorder != null) {
+            recorder.stop();
+            recorder = null;
+        }
+        liveButton.setText(R.string.start_live);
+    }
+
+    /** Recording thread: cut windows, queue one inference per due window (stale ones are dropped). */
+    @Override
+    public void onSamples(float[] samples, int count) {
+        final LiveWindower w = windower;
+        int due = w.push(samples, 0, count);
+        for (int i = 0; i < due; i++) {
+            inference.execute(new Runnable() {
+                @Override
+                public void run() {
+                    classifyLiveWindow(w);
+                }
+            });
+        }
+    }
+
+    private void classifyLiveWindow(LiveWindower w) {
+        float[] window = w.poll();
+        if (window == null || w != windower || classifier == null) {
+            return; // superseded by a newer window, or live mode restarted
+        }
+        long t0 = SystemClock.elapsedRealtime();
+        float[] p = classifier.classify(window);
+        long ms = SystemClock.elapsedRealtime() - t0;
+        PosteriorSmoother s = smoother;
+        final float[] shown = s.update(p);
+        final int best = Pooling.argmax(shown);
+        final String text = String.format(Locale.US, "live: %d windows, %d dropped, %d ms/window, t=%.1f s",
+                s.count(), w.dropped(), ms, (SystemClock.elapsedRealtime() - liveStartMs) / 1000.0);
+        ui.post(new Runnable() {
+            @Override
+            public void run() {
+                if (isLive()) {
+                    showResult(shown, best, text);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void onRecorderError(final String message) {
+        ui.post(new Runnable() {
+            @Override
+            public void run() {
+                stopLive();
+                status.setText("Microphone: " + message);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- file mode
+
+    @Override
+    protected void onActivityResult(int requestCode, int resultCode, Intent data) {
+        super.onActivityResult(requestCode, resultCode, data);
+        if (requestCode == REQ_PICK && resultCode == RESULT_OK && data != null && data.getData() != null) {
+            Uri uri = data.getData();
+            classifyFile(uri, displayName(uri));
+        }
+    }
+
+    /** The picked document's file name as the provider shows it, else the URI's last segment. */
+    private String displayName(Uri uri) {
+        Cursor c = null;
+        try {
+            c = getContentResolver().query(uri, new String[] {OpenableColumns.DISPLAY_NAME}, null, null, null);
+            if (c != null && c.moveToFirst() && !c.isNull(0)) {
+                return c.getString(0);
+            }
+        } catch (RuntimeException e) {
+            // fall through: some providers refuse queries
+        } finally {
+            if (c != null) {
+                c.close();
+            }
+        }
+        return uri.getLastPathSegment();
+    }
+
+    /** Classify a picked document ({@code uri}) or, with a null uri, the bundled asset {@code name}. */
+    private void classifyFile(final Uri uri, final String name) {
+        stopLive();
+        status.setText("Classifying " + name + "…");
+        inference.execute(new Runnable() {
+            @Override
+            public void run() {
+                String error;
+                try {
+                    InputStream in = uri != null ? getContentResolver().openInputStream(uri) : getAssets().open(name);
+                    if (in == null) {
+                        throw new IOException("cannot open " + uri);
+                    }
+                    WavData wav;
+                    try {
+                        wav = WavReader.read(in);
+                    } finally {
+                        in.close();
+                    }
+                    final ModelInfo mi = info;
+                    float[] x = wav.samplesAt(mi.sampleRate);
+                    long t0 = SystemClock.elapsedRealtime();
+                    UtteranceClassifier.Result r = new UtteranceClassifier(classifier, mi.labels, mi.windowSamples,
+                            mi.hopSamples).classify(x);
+                    long ms = SystemClock.elapsedRealtime() - t0;
+                    StringBuilder sb = new StringBuilder();
+                    sb.append(String.format(Locale.US, "%s: %.2f s, %d Hz%s, %d ch, %d window(s), %d ms/window\n",
+                            name, wav.durationSeconds(), wav.sampleRate,
+                            wav.sampleRate == mi.sampleRate ? "" : " (resampled)", wav.channels,
+                            r.windowStarts.length, ms / r.windowStarts.length));
+                    for (int i = 0; i < r.posteriors.length; i++) {
+                        int b = Pooling.argmax(r.posteriors[i]);
+                        sb.append(String.format(Locale.US, "  window %d @ %.2f s: %s %.2f\n", i,
+                                r.windowStarts[i] / (double) mi.sampleRate, mi.label(b), r.posteriors[i][b]));
+                    }
+                    final UtteranceClassifier.Result result = r;
+                    final String text = sb.toString() + "max-pooled over windows";
+                    ui.post(new Runnable() {
+                        @Override
+                        public void run() {
+                            status.setText("File: " + name);
+                            showResult(result.pooled, result.best, text);
+                        }
+                    });
+                    return;
+                } catch (WavFormatException e) {
+                    error = name + ": " + e.getMessage();
+                } catch (IOException e) {
+                    error = "Cannot read " + name + ": " + e.getMessage();
+                } catch (RuntimeException e) {
+                    error = "Classification failed: " + e;
+                }
+                final String message = error;
+                ui.post(new Runnable() {
+                    @Override
+                    public void run() {
+                        status.setText(message);
+                    }
+                });
+            }
+        });
+    }
+
+    private void showResult(float[] probabilities, int best, String text) {
+        bars.setValues(probabilities, best);
+        emotion.setText(info.label(best));
+        details.setText(text);
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    @Override
+    protected void onPause() {
+        super.onPause();
+        stopLive(); // never record in the background
+    }
+
+    @Override
+    protected void onDestroy() {
+        super.onDestroy();
+        inference.execute(new Runnable() {
+            @Override
+            public void run() {
+                Classifier c = classifier;
+                classifier = null;
+                if (c instanceof LceClassifier) {
+                    ((LceClassifier) c).close();
+                }
+            }
+        });
+        inference.shutdown();
+    }
+}

@@ -1,0 +1,42 @@
+package org.tensorflow.lite;
+
+import java.nio.ByteBuffer;
+
+/** Compile-only stub of the TensorFlow Lite Interpreter (see tools/stubs/README.md). Never dexed. */
+public final class Interpreter implements AutoCloseable {
+    /** Stub of Interpreter.Options. */
+    public static class Options {
+        public Options setNumThreads(int numThreads) {
+            throw stub();
+        }
+
+        public Options setUseXNNPACK(boolean useXNNPACK) {
+            throw stub();
+        }
+    }
+
+    public Interpreter(ByteBuffer model, Options options) {
+        throw stub();
+    }
+
+    public Tensor getInputTensor(int index) {
+        throw stub();
+    }
+
+    public Tensor getOutputTensor(int index) {
+        throw stub();
+    }
+
+    public void run(Object input, Object output) {
+        throw stub();
+    }
+
+    @Override
+    public void close() {
+        throw stub();
+    }
+
+    private static UnsupportedOperationException stub() {
+        return new UnsupportedOperationException("compile-only stub: link against org.larq:lce-lite");
+    }
+}

@@ -1,0 +1,102 @@
+"""Write deploy/golden/golden.json: reference windows and posteriors for the Android port.
+
+    python deploy/make_golden.py RUN_DIR/export/bcrnn.tflite [--data-dir ../shared/data/emodb]
+
+For a few real Emo-DB files (short ones, below one 3 s window, and long ones, above 6 s; one
+with the extra `PAD ` RIFF chunk) it records what the Python pipeline of `ser-bnn predict`
+computes: sample count, window starts, per-window sum and sum of |x| (cheap fingerprints of
+the windowing), the first 16 samples of window 0, the per-window posteriors of the exported
+model (LCE interpreter, default kernels: what lce-lite runs on the phone), the max-pooled vector
+and its label. No audio is stored: the files are read from the Emo-DB directory, named relative
+to it. The Android tests (android_demo/core GoldenVectorTest) recompute all of it in Java.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import ser_bnn  # noqa: E402,F401
+from ser_bnn.audio import load_audio  # noqa: E402
+from ser_bnn.io import atomic_write_text  # noqa: E402
+from ser_bnn.predict import cut_windows, load_deployed, predict_file  # noqa: E402
+
+# 1.2 s, 1.9 s, 2.1 s (PAD chunk before data): one zero-padded window each;
+# 6.0 s (2 windows), 6.8 s, 7.7 s, 9.0 s (3 windows, the last zero-padded).
+DEFAULT_FILES = ("12a02Ac", "03a01Fa", "14a07Aa", "12b03Ta", "16a05Tb", "08b02Tc", "08b03Tc")
+
+
+def _f32(values: np.ndarray) -> list[float]:
+    """float32 values as JSON numbers that parse back to the same float32 (9 significant digits)."""
+    return [float(f"{float(v):.9g}") for v in np.asarray(values, np.float32).reshape(-1)]
+
+
+def golden(model_path: Path, data_dir: Path, ids: list[str]) -> dict:
+    model = load_deployed(model_path)
+    if model.input_kind != "waveform":
+        raise SystemExit("golden vectors are for the waveform-input model")
+    window, hop = model.window_samples, model.hop_samples
+    files = []
+    for uid in ids:
+        rel = Path("wav") / f"{uid}.wav"
+        wave = load_audio(data_dir / rel, model.sample_rate)
+        windows, starts = cut_windows(wave, window, hop)
+        if not np.all(np.any(windows != 0, axis=1)):
+            raise SystemExit(f"{rel}: has an all-zero window (predict would skip it); pick another file")
+        post = model.interpreter.predict(windows)
+        pooled = post.max(axis=0)
+        check = predict_file(model, data_dir / rel)  # the CLI's own path must agree
+        assert np.allclose([check["pooled_max"][k] for k in model.labels], pooled, atol=0), rel
+        files.append({
+            "wav": rel.as_posix(),
+            "n_samples": int(len(wave)),
+            "window_starts": [int(s) for s in starts],
+            "window_sums": [float(w.astype(np.float64).sum()) for w in windows],
+            "window_abs_sums": [float(np.abs(w.astype(np.float64)).sum()) for w in windows],
+            "first_samples": _f32(windows[0][:16]),
+            "posteriors": [_f32(p) for p in post],
+            "pooled": _f32(pooled),
+            "label": model.labels[int(np.argmax(pooled))],
+            "duration_s": round(len(wave) / model.sample_rate, 4),
+        })
+    data = model_path.read_bytes()
+    return {
+        "model": model_path.name,
+        "model_sha256": hashlib.sha256(data).hexdigest(),
+        "labels": model.labels,
+        "sample_rate": model.sample_rate,
+        "window_samples": window,
+        "hop_samples": hop,
+        "pooling": "max",
+        "interpreter": "larq-compute-engine 0.16 Python interpreter, default kernels, 1 thread, no XNNPACK",
+        "files": files,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("model", type=Path, help="exported waveform-input .tflite with its MODEL.json sidecar")
+    p.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "emodb",
+                   help="Emo-DB directory holding wav/")
+    p.add_argument("--files", nargs="+", default=list(DEFAULT_FILES), help="Emo-DB utterance ids")
+    p.add_argument("-o", "--out", type=Path, default=ROOT / "deploy" / "golden" / "golden.json")
+    args = p.parse_args(argv)
+    doc = golden(args.model, args.data_dir, args.files)
+    atomic_write_text(args.out, json.dumps(doc, indent=1) + "\n")
+    for f in doc["files"]:
+        n = len(f['window_starts'])
+        print(f"{f['wav']:<20} {f['duration_s']:>6.2f} s  {n} window(s)  -> {f['label']}")
+    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes) for {doc['model']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""`ser-bnn prepare`: validate a corpus, print its summary table and build the feature cache."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from ser_bnn.commands.common import add_data_arguments, corpus_options
+from ser_bnn.errors import ConfigError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_data_arguments(p)
+    p.add_argument("--verify-checksums", action="store_true", help="check Emo-DB files against SHA256SUMS")
+    p.add_argument("--no-cache", action="store_true", help="validate and summarise only")
+    p.add_argument(
+        "--download",
+        action="store_true",
+        help="Emo-DB: fetch the authors' official zip into --data-dir first (checksums verified)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ser_bnn.config import FeatureConfig, TrainConfig
+    from ser_bnn.corpora import load_corpus, summary_table
+
+    t0 = time.perf_counter()
+    opts = corpus_options(args)
+    if args.verify_checksums:
+        if args.dataset != "emodb":
+            raise ConfigError("--verify-checksums applies to --dataset emodb only")
+        opts["verify_checksums"] = True
+    if args.download:
+        if args.dataset != "emodb" or not args.data_dir:
+            raise ConfigError("--download needs --dataset emodb and --data-dir DEST")
+        from ser_bnn.corpora.download import download_emodb
+
+        download_emodb(args.data_dir, progress=not args.no_progress)
+    corpus = load_corpus(args.dataset, args.data_dir, **opts)
+    print(summary_table(corpus))
+    if not args.no_cache:
+        from ser_bnn.features import corpus_segments, default_cache_dir
+
+        cfg = FeatureConfig()
+        cache = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
+        for hop in sorted({cfg.segment_hop_frames, TrainConfig().train_segment_hop_frames}):
+            seg = corpus_segments(
+                corpus.utterances, cfg, hop_frames=hop, cache_dir=cache, progress=not args.no_progress
+            )
+            print(
+                f"features: {len(seg.x)} segments of {cfg.segment_frames} frames"
+                f" (hop {hop} frames) cached in {cache}"
+            )
+    print(f"prepare took {time.perf_counter() - t0:.1f} s")
+    return 0

@@ -1,0 +1,86 @@
+"""Re-evaluate a finished run directory (single fold or LOSO) from its saved weights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ser_bnn.config import Config
+from ser_bnn.errors import SerBnnError
+
+
+def _fold_dirs(run_dir: Path) -> list[Path]:
+    return sorted(p.parent for p in run_dir.glob("*/split.json"))
+
+
+def load_trained(run_dir: Path, batch_size: int | None = None):  # noqa: ANN201 - (model, cfg)
+    """Rebuild the model from `config.json` and load `best_weights.h5`."""
+    from ser_bnn.models import build_model
+
+    cfg = Config.load(run_dir / "config.json")
+    weights = run_dir / "best_weights.h5"
+    if not weights.is_file():
+        raise SerBnnError(f"{run_dir} has no best_weights.h5 (training never finished an epoch)")
+    model = build_model(cfg, batch_size=batch_size)
+    try:
+        model.load_weights(str(weights))
+    except (ValueError, OSError) as e:
+        raise SerBnnError(f"cannot load {weights}: {str(e).splitlines()[0]}") from None
+    return model, cfg
+
+
+def evaluate_fold_dir(run_dir: Path, data_dir: str | None, cache_dir: Path | None, progress: bool) -> dict:
+    from ser_bnn.corpora import load_corpus
+    from ser_bnn.features import corpus_segments
+    from ser_bnn.train import evaluate_segments, finish_run, read_state
+
+    state = read_state(run_dir)
+    if state is None or state.get("status") != "complete":
+        raise SerBnnError(
+            f"{run_dir} is not a finished run (state: {state and state.get('status')}); "
+            "finish it with `ser-bnn train --resume --out DIR`"
+        )
+    split = json.loads((run_dir / "split.json").read_text())
+    model, cfg = load_trained(run_dir)
+    opts = {"classes": len(cfg.labels)} if cfg.dataset == "iemocap" else {}
+    corpus = load_corpus(cfg.dataset, data_dir, **opts)
+    by_id = {u.id: u for u in corpus.utterances}
+    missing = [i for i in split["test"] if i not in by_id]
+    if missing:
+        raise SerBnnError(
+            f"{len(missing)} test utterances of the run are not in the corpus, e.g. {missing[0]}"
+        )
+    test = [by_id[i] for i in split["test"]]
+    labels = list(cfg.labels)
+    seg = corpus_segments(test, cfg.features, None, cache_dir, progress)
+    metrics = evaluate_segments(model, seg, [labels.index(u.label) for u in test], labels)
+    old = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").is_file() else {}
+    for k in ("epochs_trained", "best_epoch", "train_seconds", "best_dev_uar", "dev_speakers"):
+        if k in old:
+            metrics[k] = old[k]
+    metrics.update(
+        split=split["split"], fold=split["fold"], test_speakers=split["test_speakers"], model=cfg.model.name
+    )
+    finish_run(run_dir, metrics)
+    return metrics
+
+
+def evaluate_run(
+    run_dir: Path, data_dir: str | None = None, cache_dir: Path | None = None, progress: bool = True
+) -> dict:
+    """Evaluate a run directory; for LOSO runs, every fold and the aggregate."""
+    from ser_bnn.train import aggregate_folds, read_state
+
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise SerBnnError(f"{run_dir} is not a run directory (no config.json)")
+    if (run_dir / "split.json").is_file():
+        return evaluate_fold_dir(run_dir, data_dir, cache_dir, progress)
+    folds = _fold_dirs(run_dir)
+    state = read_state(run_dir)
+    if not folds or state is None or state.get("status") != "complete":
+        raise SerBnnError(f"{run_dir} is not a finished run; finish it with `ser-bnn train --resume`")
+    per_fold = [evaluate_fold_dir(f, data_dir, cache_dir, progress) for f in folds]
+    cfg = Config.load(run_dir / "config.json")
+    split = json.loads((folds[0] / "split.json").read_text())["split"]
+    return aggregate_folds(run_dir, per_fold, split, cfg.model.name)

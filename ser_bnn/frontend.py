@@ -1,0 +1,122 @@
+"""The log-Mel front end: one definition for training, export and inference.
+
+`LogMelFrontEnd` is a Keras layer built only from ops TFLite runs natively (frame, window,
+RFFT of power-of-two length, Mel matmul, log), so the exported flatbuffer can take raw audio.
+Training computes its cached features with the same layer. `logmel_reference` is the
+NumPy/librosa computation the layer is tested against; it documents what the layer does:
+
+1. frames of `win_length` samples every `hop_length` samples, the end zero-padded, so a
+   window of `segment_frames * hop_length` samples gives exactly `segment_frames` frames;
+2. periodic Hamming window, zero-padded to `n_fft`, power spectrum |rfft|^2;
+3. Slaney Mel filterbank (librosa's), `n_mels` bands; `log(mel + log_offset)`;
+4. online standardization per segment and Mel band over the frames that hold signal;
+   frames that are exactly zero (the zero padding of the last segment) are left out of the
+   statistics and set to 0 afterwards, i.e. padded with zeros in the standardized domain.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ser_bnn.config import FeatureConfig
+
+
+@lru_cache(maxsize=8)
+def mel_matrix(cfg: FeatureConfig) -> np.ndarray:
+    """Slaney-normalized Mel filterbank as [n_fft//2+1, n_mels] float32 (librosa's definition)."""
+    import librosa
+
+    m = librosa.filters.mel(
+        sr=cfg.sample_rate, n_fft=cfg.n_fft, n_mels=cfg.n_mels, fmin=cfg.fmin, fmax=cfg.fmax, htk=False
+    )
+    return np.ascontiguousarray(m.T.astype(np.float32))
+
+
+def hamming(cfg: FeatureConfig) -> np.ndarray:
+    """Periodic Hamming window (scipy `get_window('hamming', N)`, TF `hamming_window(periodic=True)`)."""
+    n = np.arange(cfg.win_length)
+    return (0.54 - 0.46 * np.cos(2 * np.pi * n / cfg.win_length)).astype(np.float32)
+
+
+def n_frames(n_samples: int, cfg: FeatureConfig) -> int:
+    return -(-n_samples // cfg.hop_length)
+
+
+def logmel_reference(wave: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
+    """NumPy/librosa reference of `LogMelFrontEnd` for one segment: returns [frames, n_mels] float64."""
+    import librosa
+
+    wave = np.asarray(wave, dtype=np.float64).reshape(-1)
+    t = n_frames(len(wave), cfg)
+    padded = np.zeros((t - 1) * cfg.hop_length + cfg.win_length)
+    padded[: len(wave)] = wave
+    frames = librosa.util.frame(padded, frame_length=cfg.win_length, hop_length=cfg.hop_length, axis=0)[:t]
+    power = np.abs(np.fft.rfft(frames * hamming(cfg).astype(np.float64), n=cfg.n_fft)) ** 2
+    logmel = np.log(power @ mel_matrix(cfg).astype(np.float64) + cfg.log_offset)
+    if not cfg.standardize:
+        return logmel
+    valid = (np.abs(frames).max(axis=1) > 0).astype(np.float64)[:, None]
+    count = max(valid.sum(), 1.0)
+    mean = (logmel * valid).sum(axis=0) / count
+    var = (((logmel - mean) * valid) ** 2).sum(axis=0) / count
+    std = np.maximum(np.sqrt(var), cfg.std_floor)
+    return (logmel - mean) / std * valid
+
+
+def _keras():  # noqa: ANN202
+    import tf_keras
+
+    return tf_keras
+
+
+def make_frontend_layer(cfg: FeatureConfig, **kwargs: Any):  # noqa: ANN201 - Keras layer
+    """Build a `LogMelFrontEnd` layer (imports TensorFlow)."""
+    return get_frontend_class()(features=cfg, **kwargs)
+
+
+@lru_cache(maxsize=1)
+def get_frontend_class():  # noqa: ANN201
+    import tensorflow as tf
+
+    keras = _keras()
+
+    class LogMelFrontEnd(keras.layers.Layer):
+        """Waveform [B, samples] float32 in [-1, 1] -> standardized log-Mel [B, frames, n_mels]."""
+
+        def __init__(self, features: FeatureConfig | dict | None = None, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            if isinstance(features, dict):
+                features = FeatureConfig(**features)
+            self.features = features or FeatureConfig()
+            self._mel = tf.constant(mel_matrix(self.features))
+            self._window = tf.constant(hamming(self.features))
+
+        def call(self, wave: tf.Tensor) -> tf.Tensor:
+            c = self.features
+            wave = tf.convert_to_tensor(wave, tf.float32)
+            frames = tf.signal.frame(wave, c.win_length, c.hop_length, pad_end=True)  # [B, T, W]
+            windowed = frames * self._window
+            spec = tf.signal.rfft(windowed, fft_length=[c.n_fft])  # [B, T, F]
+            power = tf.math.square(tf.math.real(spec)) + tf.math.square(tf.math.imag(spec))
+            t = tf.shape(power)[1]
+            mel = tf.reshape(tf.matmul(tf.reshape(power, [-1, c.n_freq_bins]), self._mel), [-1, t, c.n_mels])
+            logmel = tf.math.log(mel + c.log_offset)
+            if not c.standardize:
+                return logmel
+            valid = tf.cast(tf.reduce_max(tf.abs(frames), axis=-1, keepdims=True) > 0.0, tf.float32)
+            count = tf.maximum(tf.reduce_sum(valid, axis=1, keepdims=True), 1.0)  # [B, 1, 1]
+            mean = tf.reduce_sum(logmel * valid, axis=1, keepdims=True) / count
+            centered = (logmel - mean) * valid
+            var = tf.reduce_sum(tf.square(centered), axis=1, keepdims=True) / count
+            std = tf.maximum(tf.sqrt(var), c.std_floor)
+            return centered / std
+
+        def get_config(self) -> dict[str, Any]:
+            from dataclasses import asdict
+
+            return {**super().get_config(), "features": asdict(self.features)}
+
+    return LogMelFrontEnd

@@ -1,0 +1,24 @@
+"""Shared fixtures: the real Emo-DB corpus from ../shared/data/emodb (or $SER_BNN_EMODB)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import ser_bnn  # noqa: F401  (sets TF_USE_LEGACY_KERAS before any test imports TensorFlow)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def emodb_path() -> Path:
+    return Path(os.environ.get("SER_BNN_EMODB", ROOT.parent / "shared" / "data" / "emodb")).resolve()
+
+
+@pytest.fixture(scope="session")
+def emodb_dir() -> Path:
+    p = emodb_path()
+    if not (p / "wav").is_dir():
+        pytest.fail(f"real Emo-DB not found at {p} (set SER_BNN_EMODB)")
+    return p

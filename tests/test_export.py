@@ -1,0 +1,227 @@
+"""`ser-bnn export`: bit-packed conversion, op check, parity gate and the files written.
+
+All tests use one tiny BCRNN really trained on Emo-DB (tests/run_fixture.py) and convert it
+with the real LCE converter; nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import run_fixture
+
+import ser_bnn  # noqa: F401
+from ser_bnn.errors import ExportError, SerBnnError
+
+# Session fixtures `tiny_run` and `tiny_export`, registered once for both test modules.
+pytest_plugins = ["run_fixture"]
+
+
+def _written(target: Path) -> list[Path]:
+    """Every file export may have written for `target` (model, sidecars, temporaries)."""
+    return sorted(p for p in target.parent.glob(f"*{target.stem}*"))
+
+
+def test_export_round_trip_files_and_report(tiny_export: dict, tiny_run: Path) -> None:
+    report = tiny_export["report"]
+    model = Path(tiny_export["model"])
+    data = model.read_bytes()
+    sidecar = json.loads(model.with_name("tiny.json").read_text())
+    labels = model.with_name("tiny.labels.txt").read_text().split("\n")[:-1]
+    cfg = json.loads((tiny_run / "config.json").read_text())
+
+    # labels and front end travel with the model
+    assert labels == cfg["labels"] == sidecar["labels"] == report["labels"]
+    assert sidecar["sha256"] == hashlib.sha256(data).hexdigest()
+    assert sidecar["input"]["shape"] == [1, 48000] and sidecar["output"]["shape"] == [1, len(labels)]
+    assert sidecar["features"] == cfg["features"] and sidecar["pooling"] == "max"
+    assert sidecar["window_samples"] == sidecar["hop_samples"] == 48000
+    from ser_bnn.interpreter import read_model
+
+    embedded = json.loads(read_model(data).metadata["ser_bnn"])
+    assert embedded["labels"] == labels and embedded["features"] == cfg["features"]
+
+    # every binary layer is a bit-packed LceBconv2d: conv, 2 x (input, recurrent), FC
+    assert report["op_check"]["binary_layers"] == report["op_check"]["lce_bconv2d"] == 6
+    assert report["model"]["ops"]["LceBconv2d"] == 6
+    assert report["model"]["bitpacked_weight_bytes"] > 0
+    assert report["model"]["size_bytes"] == len(data)
+    # parity on every held-out window and the edge inputs, both interpreter settings
+    par = report["parity"]
+    assert par["passed"] and par["windows_per_group"]["heldout_test"] >= len(run_fixture.TINY_TEST_IDS)
+    assert set(par["windows_per_group"]) >= {"silence", "noise_full_scale", "sine_440hz"}
+    for r in par["settings"].values():
+        assert r["top1_agreement"] == 1.0 and r["max_abs_diff"] <= par["tolerance"]
+    # float twin converted the same way is larger; its size is reported
+    twin = report["float_twin"]
+    assert twin["size_bytes"] > report["model"]["size_bytes"]
+    assert twin["compression_ratio"] == pytest.approx(twin["size_bytes"] / len(data))
+    assert 0.5 < report["summary"]["binary_mac_share"] < 1.0
+    assert json.loads(model.with_name("tiny.report.json").read_text())["parity"]["passed"]
+    assert (tiny_run / "model").is_dir()
+    # no temporaries left beside the outputs
+    assert [p.name for p in _written(model)] == sorted(
+        ["tiny.tflite", "tiny.json", "tiny.labels.txt", "tiny.report.json"]
+    )
+
+
+def test_exported_model_matches_keras_on_real_audio(tiny_export: dict, tiny_run: Path,
+                                                    emodb_dir: Path) -> None:
+    """Independent of the gate's own code: LCE interpreter vs the Keras model on two real files."""
+    import tensorflow as tf
+
+    from ser_bnn.audio import load_audio
+    from ser_bnn.export import load_run, wrap_model
+    from ser_bnn.interpreter import LceInterpreter
+    from ser_bnn.segments import segment_waveform
+
+    run = load_run(tiny_run)
+    keras_model = tf.function(wrap_model(run.model, run.cfg.features))
+    interp = LceInterpreter(Path(tiny_export["model"]))
+    for uid in ("12a02Ac", "12b03Ta"):  # 1.2 s (one padded window) and 6.0 s (two windows)
+        w = segment_waveform(load_audio(emodb_dir / "wav" / f"{uid}.wav"), run.cfg.features)
+        keras = np.concatenate([keras_model(tf.constant(x[None])).numpy() for x in w])
+        np.testing.assert_allclose(interp.predict(w), keras, atol=1e-5)
+
+
+def _float_quantizer(x):  # noqa: ANN001, ANN202
+    """sign(x) with sign(0)=+1, written so that LCE does not recognise it as a binarization
+    (LCE does recognise larq's ste_sign and tf.where(x >= 0, 1, -1))."""
+    import tensorflow as tf
+
+    return tf.cast(x >= 0.0, tf.float32) * 2.0 - 1.0
+
+
+def test_binary_layer_left_in_float_fails_export(tiny_export: dict, tiny_run: Path, tmp_path: Path) -> None:
+    from ser_bnn.export import (
+        binary_layers,
+        check_binary_ops,
+        convert,
+        describe,
+        edge_inputs,
+        finish_export,
+        load_run,
+        wrap_model,
+    )
+    from ser_bnn.interpreter import read_model
+
+    run = load_run(tiny_run)
+    # The FC layer stays binary in Keras (its kernel is still sign-quantized) but its input
+    # binarization is one LCE does not recognise: the converter must leave it as a float op.
+    run.model.get_layer("bfc").proj.input_quantizer = _float_quantizer
+    keras_model = wrap_model(run.model, run.cfg.features)
+    flatbuffer = convert(keras_model)
+    expected = binary_layers(keras_model)
+    assert len(expected) == 6
+    with pytest.raises(ExportError, match=r"bfc.*float (CONV_2D|FULLY_CONNECTED)"):
+        check_binary_ops(flatbuffer, expected)
+    info = read_model(flatbuffer)
+    assert info.ops["LceBconv2d"] == 5
+
+    target = tmp_path / "out" / "float_fc.tflite"
+    windows = {k: v[None] for k, v in edge_inputs(run.cfg.features).items()}
+    desc = describe(run.cfg, "waveform", info.inputs[0], info.outputs[0])
+    with pytest.raises(ExportError, match="was converted to a float"):
+        finish_export(flatbuffer, keras_model, run, target, windows, desc, float_twin=False)
+    assert not target.parent.exists() or not any(target.parent.iterdir())
+
+
+def test_parity_gate_refuses_perturbed_model(tiny_export: dict, tiny_run: Path, tmp_path: Path) -> None:
+    """The flatbuffer of the trained model against a Keras model whose classifier bias moved."""
+    from ser_bnn.export import describe, edge_inputs, finish_export, load_run, wrap_model
+    from ser_bnn.interpreter import read_model
+
+    flatbuffer = Path(tiny_export["model"]).read_bytes()
+    run = load_run(tiny_run)
+    clf = run.model.get_layer("classifier")
+    kernel, bias = clf.get_weights()
+    clf.set_weights([kernel, bias + np.linspace(-0.05, 0.05, len(bias), dtype=np.float32)])
+    keras_model = wrap_model(run.model, run.cfg.features)
+    info = read_model(flatbuffer)
+    desc = describe(run.cfg, "waveform", info.inputs[0], info.outputs[0])
+    target = tmp_path / "gate" / "refused.tflite"
+    target.parent.mkdir()
+    windows = {k: v[None] for k, v in edge_inputs(run.cfg.features).items()}
+    with pytest.raises(ExportError, match="parity gate failed, nothing written"):
+        finish_export(flatbuffer, keras_model, run, target, windows, desc, float_twin=False)
+    assert list(target.parent.iterdir()) == []
+
+
+def test_parity_gate_refuses_corrupted_flatbuffer(tiny_export: dict, tiny_run: Path, tmp_path: Path) -> None:
+    """Flatbuffer whose classifier weights were altered in place, against the right Keras model."""
+    from ser_bnn.export import describe, edge_inputs, finish_export, load_run, wrap_model
+    from ser_bnn.interpreter import read_model
+
+    run = load_run(tiny_run)
+    kernel = run.model.get_layer("classifier").get_weights()[0]  # [fc_units, n_classes]
+    data = bytearray(Path(tiny_export["model"]).read_bytes())
+    stored = np.ascontiguousarray(kernel.T).tobytes()  # TFLite FULLY_CONNECTED weights: [out, in]
+    pos = bytes(data).find(stored)
+    assert pos > 0, "classifier weights not found in the flatbuffer"
+    data[pos : pos + len(stored)] = np.ascontiguousarray(-kernel.T).tobytes()
+    keras_model = wrap_model(run.model, run.cfg.features)
+    info = read_model(bytes(data))
+    desc = describe(run.cfg, "waveform", info.inputs[0], info.outputs[0])
+    target = tmp_path / "refused.tflite"
+    windows = {k: v[None] for k, v in edge_inputs(run.cfg.features).items()}
+    with pytest.raises(ExportError, match="parity gate failed"):
+        finish_export(bytes(data), keras_model, run, target, windows, desc, float_twin=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_logmel_input_variant(tiny_run: Path, emodb_dir: Path, tmp_path: Path) -> None:
+    from ser_bnn.cli import main
+
+    out = tmp_path / "tiny_logmel.tflite"
+    code = main(["export", str(tiny_run), "--tflite", "--input", "logmel", "-o", str(out),
+                 "--data-dir", str(emodb_dir), "--no-twin", "--parity-utterances", "4", "--quiet"])
+    assert code == 0
+    sidecar = json.loads(out.with_name("tiny_logmel.json").read_text())
+    assert sidecar["input"]["kind"] == "logmel" and sidecar["input"]["shape"] == [1, 300, 40]
+    report = json.loads(out.with_name("tiny_logmel.report.json").read_text())
+    assert report["op_check"]["lce_bconv2d"] == 6 and report["parity"]["passed"]
+    assert "RFFT2D" not in report["model"]["ops"]  # no front end inside
+
+
+def test_export_errors_are_one_line(tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from ser_bnn.cli import main
+    from ser_bnn.export import export_run
+
+    with pytest.raises(SerBnnError, match="not a run directory"):
+        export_run(tmp_path)
+    with pytest.raises(SerBnnError, match="must end in .tflite"):
+        export_run(tiny_run, tmp_path / "model.bin")
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    for name in ("config.json", "split.json"):
+        (unfinished / name).write_text((tiny_run / name).read_text())
+    (unfinished / "state.json").write_text(json.dumps({"status": "training", "epoch": 1}))
+    with pytest.raises(SerBnnError, match="not a finished run"):
+        export_run(unfinished)
+    # the corpus for the parity check is missing: refuse before converting
+    out = tmp_path / "x.tflite"
+    code = main(["export", str(tiny_run), "-o", str(out), "--data-dir", str(tmp_path / "nope"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("ser-bnn export: error:")
+    assert not out.exists()
+
+
+def test_export_writes_savedmodel_when_missing(tiny_run: Path, tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    from ser_bnn.export import ensure_savedmodel, load_run
+    from ser_bnn.models import load_model
+
+    copy = tmp_path / "run"
+    shutil.copytree(tiny_run, copy, ignore=shutil.ignore_patterns("model", "checkpoints", "tb"))
+    run = load_run(copy)
+    assert ensure_savedmodel(run) and (copy / "model" / "saved_model.pb").is_file()
+    assert not ensure_savedmodel(run)  # an existing SavedModel is left alone
+    x = tf.random.stateless_normal([2, 300, 40], seed=[1, 2])
+    expected = np.concatenate([run.model(x[i : i + 1]).numpy() for i in range(2)])  # batch-1 model
+    np.testing.assert_allclose(load_model(copy / "model")(x).numpy(), expected, atol=1e-6)

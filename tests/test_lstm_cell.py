@@ -1,0 +1,120 @@
+"""Binary LSTM (paper eq. 8) against a direct NumPy implementation; both directions; float twin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras as keras
+
+from ser_bnn.layers import BinaryLSTM
+
+B, T, CX, H = 3, 7, 10, 5
+
+
+def sign(x: np.ndarray) -> np.ndarray:
+    return np.where(x >= 0, 1.0, -1.0)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def lstm_np(x: np.ndarray, wx: np.ndarray, wh: np.ndarray, b: np.ndarray, binary: bool) -> np.ndarray:
+    """Eq. 8: z = alpha * beta_t * (sign(W) . sign(d_t)) + b, d_t = [x_t, h_{t-1}], gates i, f, g, o."""
+    w = np.concatenate([wx, wh], axis=0)  # [(CX + H), 4H]: one matrix over the concatenated d_t
+    alpha = np.abs(w).mean(axis=0)  # per gate unit
+    h = np.zeros((x.shape[0], wh.shape[0]))
+    c = np.zeros_like(h)
+    for t in range(x.shape[1]):
+        d = np.concatenate([x[:, t], h], axis=1)
+        if binary:
+            beta = np.abs(d).mean(axis=1, keepdims=True)
+            z = alpha * beta * (sign(d) @ sign(w)) + b
+        else:
+            z = d @ w + b
+        i, f, g, o = np.split(z, 4, axis=1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+    return h
+
+
+def make_layer(binary: bool, go_backwards: bool, seed: int) -> tuple[BinaryLSTM, tuple[np.ndarray, ...]]:
+    layer = BinaryLSTM(H, binary=binary, go_backwards=go_backwards)
+    layer.build((None, T, CX))
+    rng = np.random.default_rng(seed)
+    wx = rng.uniform(-1, 1, size=(CX, 4 * H))
+    wh = rng.uniform(-1, 1, size=(H, 4 * H))
+    b = rng.normal(scale=0.3, size=4 * H)
+    layer.input_proj.kernel.assign(wx[None, None].astype(np.float32))
+    layer.cell.recurrent_proj.kernel.assign(wh[None, None].astype(np.float32))
+    layer.cell.bias.assign(b.astype(np.float32))
+    return layer, (wx, wh, b)
+
+
+@pytest.fixture(scope="module")
+def x() -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(B, T, CX)).astype(np.float32)
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "float"])
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backward"])
+def test_lstm_matches_numpy_eq8(x: np.ndarray, binary: bool, go_backwards: bool) -> None:
+    layer, (wx, wh, b) = make_layer(binary, go_backwards, seed=1 + go_backwards)
+    got = layer(x).numpy()
+    seq = x[:, ::-1] if go_backwards else x
+    want = lstm_np(seq.astype(np.float64), wx, wh, b, binary)
+    assert got.shape == (B, H)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    # every step matters: the final state depends on the first step read
+    x2 = x.copy()
+    first = -1 if go_backwards else 0
+    x2[:, first] = -x2[:, first]
+    assert not np.allclose(layer(x2).numpy(), got, atol=1e-6)
+
+
+def test_float_twin_equals_keras_lstm(x: np.ndarray) -> None:
+    layer, (wx, wh, b) = make_layer(False, False, seed=3)
+    ref = keras.layers.LSTM(H)
+    ref.build((None, T, CX))
+    ref.set_weights([wx.astype(np.float32), wh.astype(np.float32), b.astype(np.float32)])
+    np.testing.assert_allclose(layer(x).numpy(), ref(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_directions_have_own_weights_and_config(x: np.ndarray) -> None:
+    fw, _ = make_layer(True, False, seed=4)
+    bw, (wx, wh, b) = make_layer(True, True, seed=5)
+    assert fw.get_config()["go_backwards"] is False and bw.get_config()["go_backwards"] is True
+    ids_fw = {id(w) for w in fw.weights}
+    assert not ids_fw & {id(w) for w in bw.weights}
+    y_fw, y_bw = fw(x).numpy(), bw(x).numpy()
+    # changing only the backward weights changes the backward output, not the forward one
+    bw.cell.recurrent_proj.kernel.assign(-bw.cell.recurrent_proj.kernel)
+    assert not np.allclose(bw(x).numpy(), y_bw, atol=1e-6)
+    np.testing.assert_array_equal(fw(x).numpy(), y_fw)
+    np.testing.assert_allclose(
+        bw(x).numpy(), lstm_np(x[:, ::-1].astype(np.float64), wx, -wh, b, True), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_lstm_runs_as_a_while_loop_not_unrolled(x: np.ndarray) -> None:
+    layer, _ = make_layer(True, False, seed=6)
+    graph = (
+        tf.function(layer, autograph=False).get_concrete_function(tf.TensorSpec((B, T, CX), tf.float32)).graph
+    )
+    ops = [op.type for op in graph.get_operations()]
+    assert "While" in ops or "StatelessWhile" in ops
+    convs = [op for op in graph.get_operations() if op.type == "Conv2D"]
+    assert len(convs) < T  # not one per step (keras.backend.rnn traces one extra step for shapes)
+    # the input projection of all timesteps is one convolution outside the loop
+    assert [c.outputs[0].shape.as_list() for c in convs].count([B, T, 1, 4 * H]) == 1
+
+
+def test_lstm_gradients_reach_both_kernels_and_bias(x: np.ndarray) -> None:
+    layer, _ = make_layer(True, True, seed=7)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x * 0.5) ** 2)
+    grads = tape.gradient(loss, layer.trainable_weights)
+    assert len(grads) == 3
+    for g in grads:
+        assert g is not None and np.isfinite(g.numpy()).all() and np.abs(g.numpy()).sum() > 0

@@ -1,0 +1,203 @@
+"""`ser-bnn predict`: exported model -> emotions of audio files, without TensorFlow.
+
+Predictions of the tiny trained model (tests/run_fixture.py) are checked against its Keras
+model on the same windows; bad inputs are real broken files made in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import ser_bnn  # noqa: F401
+
+# Session fixtures `tiny_run` and `tiny_export`, registered once for both test modules.
+pytest_plugins = ["run_fixture"]
+
+CHECK_IMPORTS = """
+import json, sys
+from ser_bnn.cli import main
+code = main(sys.argv[2:])
+heavy = [m for m in ("tensorflow", "tf_keras", "keras", "larq", "larq_compute_engine") if m in sys.modules]
+with open(sys.argv[1], "w") as f:
+    json.dump({"code": code, "heavy_modules": heavy}, f)
+"""
+
+
+def _predict(*args: str, tmp: Path) -> tuple[int, str, str, list[str]]:
+    """Run `ser-bnn predict ARGS` in a fresh interpreter: (exit code, stdout, stderr, heavy modules)."""
+    marker = tmp / "imports.json"
+    p = subprocess.run([sys.executable, "-c", CHECK_IMPORTS, str(marker), "predict", *args],
+                       capture_output=True, text=True, timeout=300)
+    info = json.loads(marker.read_text()) if marker.is_file() else {"code": p.returncode, "heavy_modules": []}
+    marker.unlink(missing_ok=True)
+    return info["code"], p.stdout, p.stderr, info["heavy_modules"]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ser_bnn.cli", "predict", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def _keras_pooled(run_dir: Path, waves: list[np.ndarray]) -> list[np.ndarray]:
+    """Max-pooled posteriors of the run's Keras model (front end included) per waveform."""
+    import tensorflow as tf
+
+    from ser_bnn.export import load_run, wrap_model
+    from ser_bnn.segments import segment_waveform
+
+    run = load_run(run_dir)
+    model = tf.function(wrap_model(run.model, run.cfg.features))
+    out = []
+    for wave in waves:
+        windows = segment_waveform(wave, run.cfg.features)
+        out.append(np.concatenate([model(tf.constant(w[None])).numpy() for w in windows]).max(axis=0))
+    return out
+
+
+def test_predict_matches_keras_without_tensorflow(tiny_export: dict, tiny_run: Path, emodb_dir: Path,
+                                                  tmp_path: Path) -> None:
+    from ser_bnn.audio import load_audio
+
+    files = [emodb_dir / "wav" / f for f in ("12a02Ac.wav", "08b03Tc.wav")]  # 1.2 s and 9.0 s
+    code, out, err, heavy = _predict(tiny_export["model"], *map(str, files), "--json", tmp=tmp_path)
+    assert code == 0, err
+    assert heavy == []  # neither TensorFlow nor the larq_compute_engine package was imported
+    doc = json.loads(out)
+    labels = doc["labels"]
+    assert labels == json.loads((tiny_run / "config.json").read_text())["labels"]
+    assert doc["errors"] == [] and len(doc["results"]) == 2
+    waves = [load_audio(f) for f in files]
+    for wave, expected, r in zip(waves, _keras_pooled(tiny_run, waves), doc["results"], strict=True):
+        pooled = np.array([r["pooled_max"][lab] for lab in labels])
+        np.testing.assert_allclose(pooled, expected, atol=1e-5)
+        assert r["emotion"] == labels[int(np.argmax(expected))]
+        assert sum(r["scores"].values()) == pytest.approx(1.0)
+        assert len(r["window_posteriors"]) == max(1, -(-len(wave) // 48000))
+    assert len(doc["results"][1]["window_posteriors"]) == 3
+
+
+def test_predict_table_stereo_resampled_and_hop(tiny_export: dict, emodb_dir: Path, tmp_path: Path) -> None:
+    import librosa
+
+    src = emodb_dir / "wav" / "08b03Tc.wav"
+    wave, sr = sf.read(src, dtype="float32")
+    stereo = tmp_path / "stereo_44k.flac"
+    up = librosa.resample(wave, orig_sr=sr, target_sr=44100)
+    sf.write(stereo, np.stack([up, 0.5 * up], axis=1), 44100)
+    p = _cli(tiny_export["model"], str(src), str(stereo))
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.strip().splitlines()
+    assert lines[0].split()[:2] == ["file", "emotion"] and len(lines) == 3
+    assert lines[1].startswith(str(src)) and lines[2].startswith(str(stereo))
+    scores = [float(v) for v in lines[2].split()[2:]]
+    assert sum(scores) == pytest.approx(1.0, abs=5e-3)
+
+    p = _cli(tiny_export["model"], str(src), "--hop", "1", "--json")
+    r = json.loads(p.stdout)["results"][0]
+    n = len(wave)
+    assert r["window_starts"][:3] == [0, 16000, 32000]
+    assert len(r["window_posteriors"]) == 1 + -(-(n - 48000) // 16000)
+    for bad in ("0", "3.5", "-1"):
+        p = _cli(tiny_export["model"], str(src), "--hop", bad)
+        assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1 and "--hop" in p.stderr
+
+
+def test_bad_audio_files_one_line_each(tiny_export: dict, emodb_dir: Path, tmp_path: Path) -> None:
+    good = emodb_dir / "wav" / "03a01Fa.wav"
+    bad = {
+        "empty.wav": b"",
+        "truncated.wav": good.read_bytes()[:20000],
+        "notes.txt": b"this is not audio\n" * 20,
+    }
+    for name, data in bad.items():
+        (tmp_path / name).write_bytes(data)
+    sf.write(tmp_path / "short.wav", 0.1 * np.random.default_rng(0).standard_normal(800), 16000)  # 0.05 s
+    sf.write(tmp_path / "silence.wav", np.zeros(16000), 16000, subtype="PCM_16")
+    names = ["empty.wav", "truncated.wav", "notes.txt", "short.wav", "silence.wav", "missing.wav"]
+    paths = [str(tmp_path / n) for n in names]
+    p = _cli(tiny_export["model"], paths[0], str(good), *paths[1:])
+    assert p.returncode == 1
+    err = p.stderr.strip().splitlines()
+    assert len(err) == len(names), p.stderr
+    for line, name in zip(err, names, strict=True):
+        assert line.startswith("ser-bnn predict: error:") and name in line
+    assert "Traceback" not in p.stderr
+    rows = p.stdout.strip().splitlines()
+    assert len(rows) == 2 and rows[1].startswith(str(good))  # the good file is still classified
+    expect = {"empty.wav": "empty", "truncated.wav": "truncated", "short.wav": "too short",
+              "silence.wav": "no signal", "missing.wav": "not found"}
+    for line, name in zip(err, names, strict=True):
+        if name in expect:
+            assert expect[name] in line
+
+    p = _cli(tiny_export["model"], str(good), paths[0], "--json")
+    doc = json.loads(p.stdout)
+    assert p.returncode == 1 and len(doc["results"]) == 1 and doc["errors"][0]["file"] == paths[0]
+
+
+def _foreign_tflite() -> bytes:
+    """A valid TFLite model that is not a ser-bnn model: Dense 4 -> 3."""
+    import tf_keras as keras
+    from larq_compute_engine import convert_keras_model
+
+    inp = keras.Input((4,), batch_size=1)
+    return bytes(convert_keras_model(keras.Model(inp, keras.layers.Dense(3)(inp))))
+
+
+def test_wrong_model_files(tiny_export: dict, emodb_dir: Path, tmp_path: Path) -> None:
+    good_wav = str(emodb_dir / "wav" / "03a01Fa.wav")
+    model = Path(tiny_export["model"])
+    data = model.read_bytes()
+
+    def expect_error(model_path: Path, fragment: str) -> None:
+        p = _cli(str(model_path), good_wav)
+        lines = p.stderr.strip().splitlines()
+        assert p.returncode == 2 and len(lines) == 1, p.stderr
+        assert lines[0].startswith("ser-bnn predict: error:") and fragment in lines[0], lines[0]
+
+    text = tmp_path / "text.tflite"
+    text.write_text("not a model at all\n")
+    expect_error(text, "not a TFLite model")
+    expect_error(tmp_path / "absent.tflite", "model not found")
+
+    # truncated model next to the original sidecar: SHA-256 mismatch
+    (tmp_path / "cut").mkdir()
+    cut = tmp_path / "cut" / "tiny.tflite"
+    cut.write_bytes(data[: len(data) // 2])
+    shutil.copy(model.with_name("tiny.json"), cut.with_name("tiny.json"))
+    expect_error(cut, "does not match its sidecar")
+    # ... and alone: refused by the flatbuffer walk (LCE's interpreter would crash on it)
+    cut.with_name("tiny.json").unlink()
+    for n in (len(data) // 2, len(data) - 100, 64):
+        cut.write_bytes(data[:n])
+        expect_error(cut, "corrupt or truncated")
+
+    # a valid TFLite model that is not ours, with a labels file
+    (tmp_path / "foreign").mkdir()
+    foreign = tmp_path / "foreign" / "dense.tflite"
+    foreign.write_bytes(_foreign_tflite())
+    expect_error(foreign, "no sidecar")
+    foreign.with_name("dense.labels.txt").write_text("a\nb\nc\n")
+    expect_error(foreign, "not a ser-bnn model")
+
+
+def test_sidecar_optional_metadata_embedded(tiny_export: dict, emodb_dir: Path, tmp_path: Path) -> None:
+    """Without MODEL.json and MODEL.labels.txt the metadata embedded by export is used."""
+    from ser_bnn.predict import load_deployed, predict_file
+
+    alone = tmp_path / "alone.tflite"
+    shutil.copy(tiny_export["model"], alone)
+    m = load_deployed(alone)
+    assert m.description_source == "embedded metadata"
+    ref = load_deployed(tiny_export["model"])
+    assert ref.description_source == "sidecar" and m.labels == ref.labels and m.features == ref.features
+    wav = emodb_dir / "wav" / "03a01Fa.wav"
+    assert predict_file(m, wav)["pooled_max"] == predict_file(ref, wav)["pooled_max"]
