@@ -21,8 +21,9 @@ Decisions:
   standardization needs frames to estimate its statistics. Files shorter than 1 s are
   classified with a note (Emo-DB's shortest utterance is 1.2 s).
 - Every bad file (missing, empty, truncated, not audio, too short, silent) gives one line on
-  stderr; the other files are still classified; the exit code is then 1. A bad model (not a
-  TFLite file, corrupt, SHA-256 different from its sidecar, no labels) is exit code 2.
+  stderr (`ser-bnn predict: error: FILE: reason`); the other files are still classified and
+  the exit code is 2, as for every error of the CLI. A bad model (not a TFLite file, corrupt,
+  SHA-256 different from its sidecar, no labels) stops before any file, also with exit code 2.
 """
 
 from __future__ import annotations

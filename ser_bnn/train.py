@@ -15,6 +15,7 @@ import io
 import json
 import shutil
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -27,6 +28,7 @@ from ser_bnn.features import SegmentSet, corpus_segments
 from ser_bnn.io import atomic_write, atomic_write_text
 from ser_bnn.metrics import confusion_matrix, plot_confusion, pool_utterances, scores
 
+_PREDICT_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 HISTORY_FIELDS = ["epoch", "loss", "accuracy", "dev_uar", "dev_wa", "lr", "seconds"]
 
 
@@ -45,18 +47,23 @@ def write_state(run_dir: Path, **state: object) -> None:
 
 
 def predict_segments(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray:  # noqa: ANN001
-    """Segment posteriors [N, C] (a fixed batch-size model gets padded batches)."""
+    """Segment posteriors [N, C] in inference mode (a fixed batch-size model gets padded batches)."""
+    import tensorflow as tf
+
     fixed = model.inputs[0].shape[0]
-    if fixed is None:
-        return model.predict(x, batch_size=batch_size, verbose=0)
+    size = fixed or batch_size
+    fn = _PREDICT_FNS.get(model)
+    if fn is None:
+        fn = tf.function(lambda xb: model(xb, training=False), autograph=False)  # no autograph: fast trace
+        _PREDICT_FNS[model] = fn
     out = []
-    for i in range(0, len(x), fixed):
-        chunk = x[i : i + fixed]
-        pad = fixed - len(chunk)
+    for i in range(0, len(x), size):
+        chunk = x[i : i + size]
+        pad = size - len(chunk) if fixed else 0
         if pad:
             chunk = np.concatenate([chunk, np.zeros((pad, *chunk.shape[1:]), chunk.dtype)])
-        out.append(model(chunk, training=False).numpy()[: fixed - pad])
-    return np.concatenate(out)
+        out.append(fn(tf.constant(chunk)).numpy()[: len(chunk) - pad])
+    return np.concatenate(out) if out else np.zeros((0, model.outputs[0].shape[-1]), np.float32)
 
 
 def evaluate_segments(model, seg: SegmentSet, y_utt: Sequence[int], labels: Sequence[str]) -> dict:  # noqa: ANN001
@@ -87,6 +94,53 @@ def spec_augment(x: np.ndarray, t, rng: np.random.Generator) -> np.ndarray:  # n
         m = (idx >= s[:, None]) & (idx < (s + w)[:, None])
         x *= ~m[:, None, :]
     return x
+
+
+def make_train_step(model, opt):  # noqa: ANN001, ANN201
+    """One Adam step on a batch with per-example weights (class balance).
+
+    A plain `tf.function` with autograph off: tracing tf_keras' `fit` machinery costs 25-55 s
+    per process on this CPU, this costs a few seconds. The optimizer applies the kernels'
+    constraints (larq's weight clip) after each update, as `fit` does.
+    """
+    import tensorflow as tf
+
+    spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
+
+    @tf.function(
+        autograph=False, input_signature=[spec, tf.TensorSpec([None], tf.int32), tf.TensorSpec([None])]
+    )
+    def step(x, y, w):  # noqa: ANN001, ANN202
+        with tf.GradientTape() as tape:
+            p = model(x, training=True)
+            per = _sce(y, p)
+            loss = tf.reduce_mean(per * w)
+            if model.losses:
+                loss += tf.add_n(model.losses)
+        grads = tape.gradient(loss, model.trainable_weights)
+        opt.apply_gradients(zip(grads, model.trainable_weights, strict=True))
+        correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(p, -1, output_type=tf.int32), y), tf.float32))
+        return loss, correct
+
+    return step
+
+
+def _sce(y, p):  # noqa: ANN001, ANN202
+    import tf_keras as keras
+
+    return keras.losses.sparse_categorical_crossentropy(y, p)
+
+
+def run_epoch(step, x: np.ndarray, y: np.ndarray, w: np.ndarray, batch_size: int):  # noqa: ANN001, ANN201
+    """One pass over (already shuffled) data; returns (mean weighted loss, accuracy)."""
+    total_loss, correct, n = 0.0, 0.0, 0
+    for i in range(0, len(x), batch_size):
+        xb, yb, wb = x[i : i + batch_size], y[i : i + batch_size], w[i : i + batch_size]
+        loss, c = step(xb, yb, wb)
+        total_loss += float(loss) * len(xb)
+        correct += float(c)
+        n += len(xb)
+    return total_loss / max(n, 1), correct / max(n, 1)
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
@@ -195,7 +249,7 @@ def train_fold(
 
     model = build_model(cfg)
     opt = keras.optimizers.Adam(learning_rate=t.learning_rate)
-    model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    step = make_train_step(model, opt)
     epoch_v = tf.Variable(0, dtype=tf.int64, trainable=False)
     best_v = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
     bad_v = tf.Variable(0, dtype=tf.int64, trainable=False)
@@ -208,6 +262,7 @@ def train_fold(
     rows = _history_rows(hist_path, start)
     writer = tf.summary.create_file_writer(str(run_dir / "tb"))
     cw = class_weights(y_train, len(labels))
+    w_train = np.array([cw[int(c)] for c in y_train], np.float32)
     t_start = time.perf_counter()
     seconds_before = float(state.get("train_seconds", 0.0)) if state else 0.0
 
@@ -224,16 +279,7 @@ def train_fold(
         rng = np.random.default_rng(t.seed * 100003 + epoch)
         perm = rng.permutation(len(y_train))
         x_epoch = spec_augment(seg_train.x[perm], t, rng) if t.spec_augment else seg_train.x[perm]
-        h = model.fit(
-            x_epoch,
-            y_train[perm],
-            batch_size=t.batch_size,
-            epochs=1,
-            shuffle=False,
-            class_weight=cw,
-            verbose=0,
-        )
-        loss, acc = float(h.history["loss"][-1]), float(h.history["accuracy"][-1])
+        loss, acc = run_epoch(step, x_epoch, y_train[perm], w_train[perm], t.batch_size)
         if not np.isfinite(loss):
             raise SerBnnError(f"training diverged (loss {loss}) at epoch {epoch + 1}; try a lower --lr")
         dev = evaluate_segments(model, seg_dev, y_dev, labels) if seg_dev is not None else None

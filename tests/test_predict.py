@@ -124,7 +124,7 @@ def test_bad_audio_files_one_line_each(tiny_export: dict, emodb_dir: Path, tmp_p
     names = ["empty.wav", "truncated.wav", "notes.txt", "short.wav", "silence.wav", "missing.wav"]
     paths = [str(tmp_path / n) for n in names]
     p = _cli(tiny_export["model"], paths[0], str(good), *paths[1:])
-    assert p.returncode == 1
+    assert p.returncode == 2
     err = p.stderr.strip().splitlines()
     assert len(err) == len(names), p.stderr
     for line, name in zip(err, names, strict=True):
@@ -140,7 +140,7 @@ def test_bad_audio_files_one_line_each(tiny_export: dict, emodb_dir: Path, tmp_p
 
     p = _cli(tiny_export["model"], str(good), paths[0], "--json")
     doc = json.loads(p.stdout)
-    assert p.returncode == 1 and len(doc["results"]) == 1 and doc["errors"][0]["file"] == paths[0]
+    assert p.returncode == 2 and len(doc["results"]) == 1 and doc["errors"][0]["file"] == paths[0]
 
 
 def _foreign_tflite() -> bytes:

@@ -52,4 +52,4 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(doc, indent=2))
     elif results:
         print(format_table(results, model.labels))
-    return 1 if failed else 0
+    return 2 if failed else 0  # the CLI's exit code for errors; the other files were still done
