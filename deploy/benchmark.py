@@ -130,11 +130,12 @@ STARTUP = {
         "it.predict(np.zeros(it.input_shapes[0], np.float32))\n"
     ),
 }
-STARTUP_PRELUDE = (
-    "import resource, sys, time\nimport numpy as np\nimport ser_bnn\nMODEL = sys.argv[1]\n"
-)
+STARTUP_PRELUDE = "import sys\nimport numpy as np\nimport ser_bnn\nMODEL = sys.argv[1]\n"
+# Peak RSS from /proc (VmHWM): getrusage's ru_maxrss survives exec(), so a child started by this
+# (TensorFlow-loaded) process would report the parent's peak.
 STARTUP_EPILOGUE = (
-    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 'tensorflow' in sys.modules)\n"
+    "hwm = [ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0]\n"
+    "print(hwm, 'tensorflow' in sys.modules)\n"
 )
 
 
@@ -171,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("model", type=Path, help="exported BCRNN .tflite (ser-bnn export)")
     p.add_argument("--float", dest="float_model", type=Path, default=None,
                    help="float CRNN twin .tflite (default MODEL.float-twin.tflite, from export --save-twin)")
-    p.add_argument("--runs", type=int, default=50, help="timed runs per setting (median reported)")
-    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--runs", type=int, default=20, help="timed runs per setting (median reported)")
+    p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--threads", type=int, nargs="+", default=sorted({1, os.cpu_count() or 1}))
     p.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "emodb")
     p.add_argument("--no-startup", action="store_true", help="skip the start-up measurement")
@@ -186,8 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     n = LceInterpreter(model).input_shape[-1]
     windows = _windows(n, args.data_dir)
 
-    results: dict[str, Any] = {"machine": f"{os.uname().machine}, {os.cpu_count()} cores", "models": {}}
-    print(f"machine: {results['machine']}")
+    load = os.getloadavg()[0]
+    results: dict[str, Any] = {"machine": f"{os.uname().machine}, {os.cpu_count()} cores",
+                               "load_average_1min": load, "models": {}}
+    print(f"machine: {results['machine']}, load average {load:.1f} at start")
+    if load > 0.5 * (os.cpu_count() or 1):
+        print("warning: the machine is busy; latencies (multi-thread ones above all) are inflated")
     if os.uname().machine not in ("aarch64", "arm64"):
         print("note: LCE's optimized binary kernels are for arm64; on this machine LceBconv2d runs LCE's "
               "reference kernels (same outputs, latency not representative of a phone).")

@@ -30,7 +30,10 @@ class FeatureConfig:
     log_offset: float = 1e-6  # log(mel_power + log_offset)
     segment_frames: int = 300  # 3 s segments
     segment_hop_frames: int = 300  # hop between segments (300 = no overlap)
-    standardize: bool = True  # online standardization per segment, padding excluded
+    standardize: bool = True  # standardize the log-Mel bands (padding frames excluded, then zero)
+    norm: str = "segment"  # "segment": online, each segment's own statistics; "global": fixed statistics
+    norm_mean: tuple[float, ...] = ()  # "global": per-band mean over the training speakers' frames
+    norm_std: tuple[float, ...] = ()  # "global": per-band standard deviation
     std_floor: float = 1e-3
 
     @property
@@ -51,6 +54,10 @@ class FeatureConfig:
             raise ConfigError(f"n_fft must be a power of two >= win_length, got {self.n_fft}")
         if self.segment_hop_frames <= 0 or self.segment_frames <= 0:
             raise ConfigError("segment_frames and segment_hop_frames must be positive")
+        if self.norm not in ("segment", "global"):
+            raise ConfigError(f"norm must be 'segment' or 'global', got {self.norm!r}")
+        if self.norm == "global" and self.norm_mean and len(self.norm_mean) != self.n_mels:
+            raise ConfigError(f"norm_mean needs {self.n_mels} values, got {len(self.norm_mean)}")
         if not 0 <= self.fmin < self.fmax <= self.sample_rate / 2:
             raise ConfigError(f"need 0 <= fmin < fmax <= sample_rate/2, got {self.fmin}, {self.fmax}")
 

@@ -6,6 +6,7 @@ modification time, so a cache built with other parameters or other files is neve
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -43,6 +44,19 @@ class SegmentSet:
             parts_x.append(self.x[m])
             parts_u.append(np.full(int(m.sum()), new_i, np.int32))
         return SegmentSet(np.concatenate(parts_x), np.concatenate(parts_u), list(ids))
+
+
+def global_norm_stats(
+    utterances: Sequence, cfg: FeatureConfig, cache_dir: Path | None = None, progress: bool = True
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-band mean and standard deviation of the raw log-Mel over all frames holding signal."""
+    raw = dataclasses.replace(cfg, standardize=False, norm="segment", norm_mean=(), norm_std=())
+    seg = corpus_segments(utterances, raw, None, cache_dir, progress)
+    frames = seg.x.reshape(-1, cfg.n_mels).astype(np.float64)
+    frames = frames[np.any(frames != np.float32(np.log(cfg.log_offset)), axis=1)]  # drop zero padding
+    mean = frames.mean(axis=0)
+    std = np.maximum(frames.std(axis=0), cfg.std_floor)
+    return tuple(round(float(v), 6) for v in mean), tuple(round(float(v), 6) for v in std)
 
 
 def default_cache_dir() -> Path:

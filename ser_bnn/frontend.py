@@ -9,7 +9,9 @@ NumPy/librosa computation the layer is tested against; it documents what the lay
    window of `segment_frames * hop_length` samples gives exactly `segment_frames` frames;
 2. periodic Hamming window, zero-padded to `n_fft`, power spectrum |rfft|^2;
 3. Slaney Mel filterbank (librosa's), `n_mels` bands; `log(mel + log_offset)`;
-4. online standardization per segment and Mel band over the frames that hold signal;
+4. standardization per Mel band, either online (`norm="segment"`: each segment's own mean and
+   standard deviation over the frames that hold signal) or with fixed statistics estimated on
+   the training speakers (`norm="global"`, stored in the config so export bakes them in);
    frames that are exactly zero (the zero padding of the last segment) are left out of the
    statistics and set to 0 afterwards, i.e. padded with zeros in the standardized domain.
 """
@@ -59,6 +61,8 @@ def logmel_reference(wave: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     if not cfg.standardize:
         return logmel
     valid = (np.abs(frames).max(axis=1) > 0).astype(np.float64)[:, None]
+    if cfg.norm == "global":
+        return (logmel - np.array(cfg.norm_mean)) / np.array(cfg.norm_std) * valid
     count = max(valid.sum(), 1.0)
     mean = (logmel * valid).sum(axis=0) / count
     var = (((logmel - mean) * valid) ** 2).sum(axis=0) / count
@@ -107,6 +111,10 @@ def get_frontend_class():  # noqa: ANN201
             if not c.standardize:
                 return logmel
             valid = tf.cast(tf.reduce_max(tf.abs(frames), axis=-1, keepdims=True) > 0.0, tf.float32)
+            if c.norm == "global":
+                mean = tf.constant(np.array(c.norm_mean, np.float32))
+                inv_std = tf.constant(1.0 / np.array(c.norm_std, np.float32))
+                return (logmel - mean) * inv_std * valid
             count = tf.maximum(tf.reduce_sum(valid, axis=1, keepdims=True), 1.0)  # [B, 1, 1]
             mean = tf.reduce_sum(logmel * valid, axis=1, keepdims=True) / count
             centered = (logmel - mean) * valid

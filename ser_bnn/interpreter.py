@@ -41,7 +41,8 @@ def load_wrapper() -> ModuleType:
         raise SerBnnError("larq-compute-engine is not installed (pip install larq-compute-engine)")
     folder = Path(next(iter(spec.submodule_search_locations))) / "tflite" / "python"
     candidates = sorted(
-        p for p in folder.glob("interpreter_wrapper_lite*")
+        p
+        for p in folder.glob("interpreter_wrapper_lite*")
         if any(p.name.endswith(s) for s in importlib.machinery.EXTENSION_SUFFIXES)
     )
     if not candidates:
@@ -56,8 +57,18 @@ def load_wrapper() -> ModuleType:
 
 
 BUILTIN_NAMES = {3: "CONV_2D", 4: "DEPTHWISE_CONV_2D", 9: "FULLY_CONNECTED", 126: "BATCH_MATMUL"}
-_DTYPES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 5: "string", 6: "bool",
-           7: "int16", 9: "int8", 10: "float64"}
+_DTYPES = {
+    0: "float32",
+    1: "float16",
+    2: "int32",
+    3: "uint8",
+    4: "int64",
+    5: "string",
+    6: "bool",
+    7: "int16",
+    9: "int8",
+    10: "float64",
+}
 
 
 @dataclass(frozen=True)
@@ -200,8 +211,16 @@ def read_model(data: bytes, name: str = "model") -> ModelInfo:
                 if any(not -1 <= i < n_t for i in op_in + r.ints(op, 2)):
                     raise _FlatbufferError("operator refers to a missing tensor")
                 ops[op_names[idx]] = ops.get(op_names[idx], 0) + 1
-                op_weights.append((op_names[idx], [(pos, tensors[i].shape, tensors[i].dtype)
-                                                   for pos, i in enumerate(op_in) if i >= 0 and constant[i]]))
+                op_weights.append(
+                    (
+                        op_names[idx],
+                        [
+                            (pos, tensors[i].shape, tensors[i].dtype)
+                            for pos, i in enumerate(op_in)
+                            if i >= 0 and constant[i]
+                        ],
+                    )
+                )
             ins, outs = r.ints(sg, 1), r.ints(sg, 2)
             if any(not 0 <= i < n_t for i in ins + outs):
                 raise _FlatbufferError("subgraph input/output refers to a missing tensor")
@@ -223,6 +242,9 @@ class LceInterpreter:
 
     `num_threads`, `use_indirect_bgemm` and `use_xnnpack` are LCE's interpreter options; the
     defaults (1 thread, no XNNPACK) match what the Android runtime (lce-lite) runs.
+    Do not use `use_indirect_bgemm=True` with the BCRNN: in LCE 0.16 its indirection buffer goes
+    stale for the LceBconv2d ops inside WHILE loops, so every invocation after the first returns
+    wrong outputs (deploy/benchmark.py shows it).
     """
 
     def __init__(
@@ -249,7 +271,10 @@ class LceInterpreter:
         wrapper = load_wrapper()
         try:
             self._interp = wrapper.LiteInterpreter(
-                self.model_bytes, int(num_threads), bool(use_reference_bconv), bool(use_indirect_bgemm),
+                self.model_bytes,
+                int(num_threads),
+                bool(use_reference_bconv),
+                bool(use_indirect_bgemm),
                 bool(use_xnnpack),
             )
         except (RuntimeError, ValueError) as e:

@@ -92,8 +92,10 @@ def load_deployed(path: str | Path, num_threads: int = 1, fast: bool = False) ->
             raise SerBnnError(f"sidecar {sidecar} is not a JSON object")
         sha = desc.get("sha256")
         if sha and sha != hashlib.sha256(data).hexdigest():
-            raise SerBnnError(f"{path} does not match its sidecar {sidecar.name} (SHA-256 differs): "
-                              "the model was replaced, truncated or corrupted; export it again")
+            raise SerBnnError(
+                f"{path} does not match its sidecar {sidecar.name} (SHA-256 differs): "
+                "the model was replaced, truncated or corrupted; export it again"
+            )
         source = "sidecar"
     info = read_model(data, str(path))  # refuses truncated/garbled files before the C++ code sees them
     if desc is None and METADATA_NAME in info.metadata:
@@ -107,35 +109,54 @@ def load_deployed(path: str | Path, num_threads: int = 1, fast: bool = False) ->
         desc = {"labels": labels, "input": {"kind": "waveform"}}
         source = "labels.txt"
     if desc is None:
-        raise SerBnnError(f"{path}: no sidecar {sidecar.name}, no embedded ser-bnn metadata and no "
-                          f"{labels_txt.name}: cannot tell the labels (is this a ser-bnn export?)")
+        raise SerBnnError(
+            f"{path}: no sidecar {sidecar.name}, no embedded ser-bnn metadata and no "
+            f"{labels_txt.name}: cannot tell the labels (is this a ser-bnn export?)"
+        )
     try:
         labels = [str(s) for s in desc["labels"]]
         kind = str(desc.get("input", {}).get("kind", "waveform"))
-        features = FeatureConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                    for k, v in desc.get("features", {}).items()})
+        features = FeatureConfig(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in desc.get("features", {}).items()}
+        )
     except (KeyError, TypeError, AttributeError) as e:
         raise SerBnnError(f"{path}: invalid model description in {source} ({e})") from None
     if kind not in ("waveform", "logmel"):
         raise SerBnnError(f"{path}: unknown input kind {kind!r} in {source}")
-    interp = LceInterpreter(data, num_threads=num_threads, use_indirect_bgemm=fast, use_xnnpack=fast)
+    # `fast` is XNNPACK for the float ops only: LCE 0.16's indirect BGEMM kernels give wrong outputs
+    # for the binary projections inside the LSTM loops from the second invocation on.
+    interp = LceInterpreter(data, num_threads=num_threads, use_xnnpack=fast)
     interp_name = str(path)
-    expected_in = ((1, features.segment_samples) if kind == "waveform"
-                   else (1, features.segment_frames, features.n_mels))
+    expected_in = (
+        (1, features.segment_samples) if kind == "waveform" else (1, features.segment_frames, features.n_mels)
+    )
     if interp.input_shape != expected_in:
-        raise SerBnnError(f"{interp_name}: input shape {interp.input_shape} is not "
-                          f"{expected_in} ({kind} model per {source}): not a ser-bnn model or wrong sidecar")
+        raise SerBnnError(
+            f"{interp_name}: input shape {interp.input_shape} is not "
+            f"{expected_in} ({kind} model per {source}): not a ser-bnn model or wrong sidecar"
+        )
     if interp.output_shape != (1, len(labels)):
-        raise SerBnnError(f"{interp_name}: output shape {interp.output_shape} does not fit "
-                          f"{len(labels)} labels from {source}")
+        raise SerBnnError(
+            f"{interp_name}: output shape {interp.output_shape} does not fit "
+            f"{len(labels)} labels from {source}"
+        )
     if len(set(labels)) != len(labels) or not all(labels):
         raise SerBnnError(f"{interp_name}: labels from {source} are empty or repeated")
     window = int(desc.get("window_samples", features.segment_samples))
     hop = int(desc.get("hop_samples", features.segment_hop_samples))
     if window != features.segment_samples or hop <= 0:
         raise SerBnnError(f"{interp_name}: inconsistent window/hop in {source}")
-    return DeployedModel(path=path, interpreter=interp, labels=labels, features=features, input_kind=kind,
-                         window_samples=window, hop_samples=hop, description_source=source, description=desc)
+    return DeployedModel(
+        path=path,
+        interpreter=interp,
+        labels=labels,
+        features=features,
+        input_kind=kind,
+        window_samples=window,
+        hop_samples=hop,
+        description_source=source,
+        description=desc,
+    )
 
 
 def cut_windows(wave: np.ndarray, window: int, hop: int) -> tuple[np.ndarray, list[int]]:

@@ -122,8 +122,9 @@ def _manifest_fold(corpus: Corpus, dev_speakers: int, seed: int) -> Fold:
     return Fold("manifest", part["train"], part["dev"], part["test"], tuple(sorted(spk["test"])))
 
 
-def _fold(corpus: Corpus, name: str, train: list[Utterance], test: list[Utterance], dev_speakers: int,
-          seed: int) -> Fold:
+def _fold(
+    corpus: Corpus, name: str, train: list[Utterance], test: list[Utterance], dev_speakers: int, seed: int
+) -> Fold:
     test_spk = {u.speaker for u in test}
     train_spk = sorted({u.speaker for u in train})
     overlap = sorted(test_spk & set(train_spk))

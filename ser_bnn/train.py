@@ -11,6 +11,7 @@ resumable with `--resume` or complete, never half-written.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import shutil
@@ -24,7 +25,7 @@ import numpy as np
 
 from ser_bnn.config import Config
 from ser_bnn.errors import SerBnnError
-from ser_bnn.features import SegmentSet, corpus_segments
+from ser_bnn.features import SegmentSet, corpus_segments, global_norm_stats
 from ser_bnn.io import atomic_write, atomic_write_text
 from ser_bnn.metrics import confusion_matrix, plot_confusion, pool_utterances, scores
 
@@ -217,9 +218,16 @@ def train_fold(
         return json.loads((run_dir / "metrics.json").read_text())
     if state is not None:
         saved = Config.load(run_dir / "config.json")
-        if saved.model != cfg.model or saved.features != cfg.features or saved.labels != cfg.labels:
+        if (
+            saved.model != cfg.model
+            or _no_stats(saved.features) != _no_stats(cfg.features)
+            or (saved.labels != cfg.labels)
+        ):
             raise SerBnnError(f"{run_dir} was started with another model/feature config; cannot resume")
         cfg = saved.replace(train=cfg.train)  # epochs/patience may be extended on resume
+    elif cfg.features.norm == "global" and not cfg.features.norm_mean:
+        mean, std = global_norm_stats(fold.train, cfg.features, cache_dir, progress)
+        cfg = cfg.replace(features=dataclasses.replace(cfg.features, norm_mean=mean, norm_std=std))
     run_dir.mkdir(parents=True, exist_ok=True)
     labels = list(cfg.labels)
     lab_idx = {lab: i for i, lab in enumerate(labels)}
@@ -336,6 +344,10 @@ def train_fold(
     )
     finish_run(run_dir, metrics)
     return metrics
+
+
+def _no_stats(fc):  # noqa: ANN001, ANN202
+    return dataclasses.replace(fc, norm_mean=(), norm_std=())
 
 
 def _best_epoch(rows: list[dict]) -> int:

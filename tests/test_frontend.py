@@ -18,9 +18,15 @@ def waves(emodb_dir):
     return [sf.read(emodb_dir / "wav" / f, dtype="float32")[0] for f in FILES]
 
 
-@pytest.mark.parametrize("standardize", [False, True])
-def test_layer_matches_reference(waves, standardize):
-    cfg = FeatureConfig(standardize=standardize)
+GLOBAL = FeatureConfig(
+    norm="global", norm_mean=tuple(np.linspace(-5, 0, 40)), norm_std=tuple(np.linspace(2, 4, 40))
+)
+
+
+@pytest.mark.parametrize(
+    "cfg", [FeatureConfig(standardize=False), FeatureConfig(), GLOBAL], ids=["raw", "segment", "global"]
+)
+def test_layer_matches_reference(waves, cfg):
     layer = make_frontend_layer(cfg)
     worst = 0.0
     for w in waves:
@@ -77,3 +83,21 @@ def test_frontend_converts_to_builtin_tflite_ops(waves):
     x = segment_waveform(waves[1], cfg)[:1]
     got = Interpreter(flat).predict(x)
     np.testing.assert_allclose(got, model(x).numpy(), atol=1e-4)
+
+
+def test_global_norm_stats_come_from_signal_frames(emodb_dir, tmp_path):
+    from ser_bnn.corpora.base import Utterance
+    from ser_bnn.features import corpus_segments, global_norm_stats
+
+    utts = [
+        Utterance(id=n, path=emodb_dir / "wav" / f"{n}.wav", label="x", speaker=n[:2])
+        for n in ("03a01Fa", "16b10Tb")
+    ]
+    mean, std = global_norm_stats(utts, FeatureConfig(), cache_dir=tmp_path, progress=False)
+    assert len(mean) == len(std) == 40 and min(std) > 0
+    cfg = FeatureConfig(norm="global", norm_mean=mean, norm_std=std)
+    seg = corpus_segments(utts, cfg, cache_dir=tmp_path, progress=False)
+    sig = seg.x.reshape(-1, 40)
+    sig = sig[np.any(sig != 0, axis=1)]
+    np.testing.assert_allclose(sig.mean(axis=0), 0.0, atol=0.02)  # standardized on exactly these frames
+    np.testing.assert_allclose(sig.std(axis=0), 1.0, atol=0.02)

@@ -84,7 +84,8 @@ def test_predict_matches_keras_without_tensorflow(tiny_export: dict, tiny_run: P
     assert len(doc["results"][1]["window_posteriors"]) == 3
 
 
-def test_predict_table_stereo_resampled_and_hop(tiny_export: dict, emodb_dir: Path, tmp_path: Path) -> None:
+def test_predict_table_stereo_resampled_mp3_and_hop(tiny_export: dict, emodb_dir: Path,
+                                                    tmp_path: Path) -> None:
     import librosa
 
     src = emodb_dir / "wav" / "08b03Tc.wav"
@@ -92,16 +93,21 @@ def test_predict_table_stereo_resampled_and_hop(tiny_export: dict, emodb_dir: Pa
     stereo = tmp_path / "stereo_44k.flac"
     up = librosa.resample(wave, orig_sr=sr, target_sr=44100)
     sf.write(stereo, np.stack([up, 0.5 * up], axis=1), 44100)
-    p = _cli(tiny_export["model"], str(src), str(stereo))
+    mp3 = tmp_path / "speech.mp3"
+    sf.write(mp3, wave, sr, format="MP3")  # libsndfile >= 1.1 reads and writes MP3
+    p = _cli(tiny_export["model"], str(src), str(stereo), str(mp3))
     assert p.returncode == 0, p.stderr
     lines = p.stdout.strip().splitlines()
-    assert lines[0].split()[:2] == ["file", "emotion"] and len(lines) == 3
-    assert lines[1].startswith(str(src)) and lines[2].startswith(str(stereo))
+    assert lines[0].split()[:2] == ["file", "emotion"] and len(lines) == 4
+    assert [ln.split()[0] for ln in lines[1:]] == [str(src), str(stereo), str(mp3)]
     scores = [float(v) for v in lines[2].split()[2:]]
     assert sum(scores) == pytest.approx(1.0, abs=5e-3)
 
     p = _cli(tiny_export["model"], str(src), "--hop", "1", "--json")
     r = json.loads(p.stdout)["results"][0]
+    p_fast = _cli(tiny_export["model"], str(src), "--hop", "1", "--json", "--fast")
+    fast = json.loads(p_fast.stdout)["results"][0]
+    np.testing.assert_allclose(fast["window_posteriors"], r["window_posteriors"], atol=1e-5)
     n = len(wave)
     assert r["window_starts"][:3] == [0, 16000, 32000]
     assert len(r["window_posteriors"]) == 1 + -(-(n - 48000) // 16000)
@@ -201,3 +207,51 @@ def test_sidecar_optional_metadata_embedded(tiny_export: dict, emodb_dir: Path, 
     assert ref.description_source == "sidecar" and m.labels == ref.labels and m.features == ref.features
     wav = emodb_dir / "wav" / "03a01Fa.wav"
     assert predict_file(m, wav)["pooled_max"] == predict_file(ref, wav)["pooled_max"]
+
+
+GOLDEN = Path(__file__).resolve().parents[1] / "deploy" / "golden" / "golden.json"
+
+
+def _check_golden(doc: dict, emodb_dir: Path) -> None:
+    """The agreed golden format, and its windows recomputed from the real files with the Python code."""
+    from ser_bnn.audio import load_audio
+    from ser_bnn.predict import cut_windows
+
+    assert {"model", "labels", "sample_rate", "window_samples", "hop_samples", "files"} <= set(doc)
+    window, hop, labels = doc["window_samples"], doc["hop_samples"], doc["labels"]
+    assert doc["sample_rate"] == 16000 and window == 48000
+    durations = []
+    for f in doc["files"]:
+        wave = load_audio(emodb_dir / f["wav"], doc["sample_rate"])
+        windows, starts = cut_windows(wave, window, hop)
+        assert f["n_samples"] == len(wave) and f["window_starts"] == starts
+        w64 = windows.astype(np.float64)
+        np.testing.assert_allclose(f["window_sums"], w64.sum(axis=1), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(f["window_abs_sums"], np.abs(w64).sum(axis=1), rtol=1e-6)
+        assert np.array_equal(np.float32(f["first_samples"]), windows[0][:16])
+        post = np.float32(f["posteriors"])
+        assert post.shape == (len(starts), len(labels))
+        assert np.array_equal(np.float32(f["pooled"]), post.max(axis=0))
+        assert f["label"] == labels[int(np.argmax(post.max(axis=0)))]
+        durations.append(len(wave) / doc["sample_rate"])
+    assert min(durations) < 3.0 < 6.0 < max(durations)
+
+
+def test_committed_golden_vectors_match_python_windowing(emodb_dir: Path) -> None:
+    _check_golden(json.loads(GOLDEN.read_text()), emodb_dir)
+
+
+def test_make_golden_on_tiny_model(tiny_export: dict, emodb_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "golden.json"
+    p = subprocess.run([sys.executable, str(GOLDEN.parents[1] / "make_golden.py"), tiny_export["model"],
+                        "--data-dir", str(emodb_dir), "--files", "12a02Ac", "08b03Tc", "-o", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(out.read_text())
+    _check_golden(doc, emodb_dir)
+    from ser_bnn.predict import load_deployed, predict_file
+
+    model = load_deployed(tiny_export["model"])
+    for f in doc["files"]:
+        r = predict_file(model, emodb_dir / f["wav"])
+        assert np.array_equal(np.float32(r["window_posteriors"]), np.float32(f["posteriors"]))

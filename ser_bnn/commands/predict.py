@@ -11,15 +11,30 @@ from ser_bnn.errors import SerBnnError
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="exported .tflite (MODEL.json beside it gives labels and front end)")
-    p.add_argument("files", nargs="+", metavar="FILE",
-                   help="audio files: wav, flac, ogg, ... any rate, mono or stereo, any length")
-    p.add_argument("--json", action="store_true",
-                   help="print JSON: per file emotion, scores, max-pooled and per-window posteriors")
-    p.add_argument("--hop", type=float, default=None, metavar="SECONDS",
-                   help="hop between 3 s windows in seconds (default: the model's, 3 s = no overlap)")
+    p.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="audio files: wav, flac, ogg, ... any rate, mono or stereo, any length",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON: per file emotion, scores, max-pooled and per-window posteriors",
+    )
+    p.add_argument(
+        "--hop",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="hop between 3 s windows in seconds (default: the model's, 3 s = no overlap)",
+    )
     p.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
-    p.add_argument("--fast", action="store_true",
-                   help="use XNNPACK for the float ops (faster on x86; export checks its parity too)")
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="use XNNPACK for the float ops (faster on x86; export checks its parity too)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,9 +61,15 @@ def run(args: argparse.Namespace) -> int:
             print(f"ser-bnn predict: note: {f}: {note}", file=sys.stderr)
         results.append(r)
     if args.json:
-        doc = {"model": str(model.path), "labels": model.labels, "pooling": "max",
-               "hop_samples": hop or model.hop_samples, "window_samples": model.window_samples,
-               "results": results, "errors": failed}
+        doc = {
+            "model": str(model.path),
+            "labels": model.labels,
+            "pooling": "max",
+            "hop_samples": hop or model.hop_samples,
+            "window_samples": model.window_samples,
+            "results": results,
+            "errors": failed,
+        }
         print(json.dumps(doc, indent=2))
     elif results:
         print(format_table(results, model.labels))

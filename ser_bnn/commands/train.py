@@ -40,10 +40,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=d.train_segment_hop_frames,
         help="hop between training segments in frames (300 = paper, no overlap)",
     )
+    p.add_argument(
+        "--norm",
+        choices=["segment", "global"],
+        default="global",
+        help="log-Mel standardization: fixed statistics of the training speakers (default; baked into the "
+        "exported model) or each segment's own statistics",
+    )
     p.add_argument("--no-spec-augment", action="store_true", help="no SpecAugment masks on training segments")
     p.add_argument("--dropout", type=float, default=None, help="dropout before the classifier (default 0)")
     p.add_argument(
-        "--paper", action="store_true", help="paper setting: lr 1e-5, no segment overlap, no SpecAugment"
+        "--paper",
+        action="store_true",
+        help="paper setting: lr 1e-5, batch 40, no overlap, no SpecAugment, per-segment norm",
     )
     p.add_argument("--float-first-layer", action="store_true", help="keep the conv input in float (BCRNN)")
     p.add_argument("--no-xnor-scale", action="store_true", help="disable the XNOR-Net input scale K")
@@ -67,6 +76,7 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
     lr, hop, augment = args.lr, args.train_hop, not args.no_spec_augment
     if args.paper:
         lr, hop, augment = 1e-5, base.features.segment_hop_frames, False
+        args.batch_size = 40
     if args.dropout is not None and not 0.0 <= args.dropout < 1.0:
         raise ConfigError(f"--dropout must be in [0, 1), got {args.dropout}")
     model = dataclasses.replace(
@@ -90,7 +100,11 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
         dev_speakers=args.dev_speakers,
         spec_augment=augment,
     )
-    cfg = Config(features=base.features, model=model, train=train, labels=tuple(labels), dataset=args.dataset)
+    features = base.features
+    norm = "segment" if args.paper else args.norm
+    if norm is not None:
+        features = dataclasses.replace(features, norm=norm, norm_mean=(), norm_std=())
+    cfg = Config(features=features, model=model, train=train, labels=tuple(labels), dataset=args.dataset)
     cfg.features.validate()
     cfg.model.validate()
     return cfg

@@ -86,8 +86,10 @@ def resolve_data_dir(dataset: str, data_dir: str | Path | None) -> Path:
     if env:
         return Path(env).expanduser()
     if dataset == "emodb":
-        candidates = [Path.cwd() / ".." / "shared" / "data" / "emodb",
-                      project_root() / ".." / "shared" / "data" / "emodb"]
+        candidates = [
+            Path.cwd() / ".." / "shared" / "data" / "emodb",
+            project_root() / ".." / "shared" / "data" / "emodb",
+        ]
         for c in candidates:
             if c.is_dir():
                 return c.resolve()

@@ -32,15 +32,38 @@ LETTERS: dict[str, str] = {
 }
 LABELS: tuple[str, ...] = tuple(LETTERS.values())
 SPEAKER_GENDER: dict[str, str] = {
-    "03": "m", "10": "m", "11": "m", "12": "m", "15": "m",
-    "08": "f", "09": "f", "13": "f", "14": "f", "16": "f",
+    "03": "m",
+    "10": "m",
+    "11": "m",
+    "12": "m",
+    "15": "m",
+    "08": "f",
+    "09": "f",
+    "13": "f",
+    "14": "f",
+    "16": "f",
 }
 EXPECTED_TOTAL = 535
 EXPECTED_LABEL_COUNTS: dict[str, int] = {
-    "anger": 127, "boredom": 81, "disgust": 46, "fear": 69, "happiness": 71, "sadness": 62, "neutral": 79,
+    "anger": 127,
+    "boredom": 81,
+    "disgust": 46,
+    "fear": 69,
+    "happiness": 71,
+    "sadness": 62,
+    "neutral": 79,
 }
 EXPECTED_SPEAKER_COUNTS: dict[str, int] = {
-    "03": 49, "08": 58, "09": 43, "10": 38, "11": 55, "12": 35, "13": 61, "14": 69, "15": 56, "16": 71,
+    "03": 49,
+    "08": 58,
+    "09": 43,
+    "10": 38,
+    "11": 55,
+    "12": 35,
+    "13": 61,
+    "14": 69,
+    "15": 56,
+    "16": 71,
 }
 NAME_RE = re.compile(r"^(?P<speaker>\d\d)(?P<text>[ab]\d\d)(?P<letter>[WLEAFTN])(?P<version>[a-z])\.wav$")
 
@@ -110,8 +133,11 @@ def load_emodb(root: str | Path, strict: bool = True, verify_checksums: bool = F
     for n in names:
         f = parse_name(n)
         assert f is not None
-        utts.append(Utterance(id=n[:-4], path=wdir / n, label=LETTERS[f["letter"]], speaker=f["speaker"],
-                              text=f["text"]))
+        utts.append(
+            Utterance(
+                id=n[:-4], path=wdir / n, label=LETTERS[f["letter"]], speaker=f["speaker"], text=f["text"]
+            )
+        )
     corpus = Corpus(name="emodb", root=root, utterances=utts, labels=LABELS)
     if strict:
         _check_counts(corpus)

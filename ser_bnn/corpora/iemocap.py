@@ -29,8 +29,13 @@ from pathlib import Path
 from ser_bnn.corpora.base import Corpus, Utterance, few
 from ser_bnn.errors import ConfigError, DataError
 
-CODES: dict[str, str] = {"hap": "happiness", "ang": "anger", "sad": "sadness", "fru": "frustration",
-                         "neu": "neutral"}
+CODES: dict[str, str] = {
+    "hap": "happiness",
+    "ang": "anger",
+    "sad": "sadness",
+    "fru": "frustration",
+    "neu": "neutral",
+}
 LABELS_5: tuple[str, ...] = ("happiness", "anger", "sadness", "frustration", "neutral")
 LABELS_4: tuple[str, ...] = ("happiness", "anger", "sadness", "neutral")
 EXPECTED_IMPROVISED_5 = 2837
@@ -137,18 +142,29 @@ def load_iemocap(
                 if not wav.is_file():
                     missing.append(str(wav.relative_to(release)))
                     continue
-                utts.append(Utterance(id=utt, path=wav, label=codes[code], speaker=session + turn[0],
-                                      text=texts.get(utt, ""), session=session))
+                utts.append(
+                    Utterance(
+                        id=utt,
+                        path=wav,
+                        label=codes[code],
+                        speaker=session + turn[0],
+                        text=texts.get(utt, ""),
+                        session=session,
+                    )
+                )
     if missing:
-        raise DataError(f"IEMOCAP at {release}: {len(missing)} labelled utterance(s) without a wav: "
-                        f"{few(missing, 3)}")
+        raise DataError(
+            f"IEMOCAP at {release}: {len(missing)} labelled utterance(s) without a wav: {few(missing, 3)}"
+        )
     if not utts:
         raise DataError(f"IEMOCAP at {release}: no utterance with labels {', '.join(labels)}")
     corpus = Corpus(name="iemocap", root=release, utterances=utts, labels=labels)
     paper_setting = classes == 5 and improvised_only and not merge_excited
     if paper_setting and len(sessions) == len(SESSIONS) and len(utts) != EXPECTED_IMPROVISED_5:
-        msg = (f"IEMOCAP at {release}: {len(utts)} improvised 5-class utterances, "
-               f"the paper's setting has {EXPECTED_IMPROVISED_5}")
+        msg = (
+            f"IEMOCAP at {release}: {len(utts)} improvised 5-class utterances, "
+            f"the paper's setting has {EXPECTED_IMPROVISED_5}"
+        )
         if strict:
             raise DataError(msg)
         warnings.warn(msg, stacklevel=2)

@@ -90,8 +90,17 @@ def load_manifest(path: str | Path, labels: str | Sequence[str] | None = None) -
         if uid in ids:
             raise DataError(f"{where}: duplicate id {uid!r}")
         ids.add(uid)
-        utts.append(Utterance(id=uid, path=audio, label=label, speaker=row["speaker"],
-                              text=row.get("text", ""), session=row.get("session", ""), split=split))
+        utts.append(
+            Utterance(
+                id=uid,
+                path=audio,
+                label=label,
+                speaker=row["speaker"],
+                text=row.get("text", ""),
+                session=row.get("session", ""),
+                split=split,
+            )
+        )
     if not utts:
         raise DataError(f"{csv_path}: empty manifest (no rows)")
     ordered = given if given is not None else tuple(sorted({u.label for u in utts}))
