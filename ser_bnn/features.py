@@ -20,7 +20,7 @@ from ser_bnn.config import FeatureConfig
 from ser_bnn.io import atomic_write
 from ser_bnn.segments import segment_waveform
 
-CACHE_VERSION = 1  # bump when the front end's computation changes
+CACHE_VERSION = 2  # bump when the front end's computation changes
 _BATCH = 32
 
 
