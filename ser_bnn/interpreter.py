@@ -26,6 +26,7 @@ from types import ModuleType
 import numpy as np
 
 from ser_bnn.errors import SerBnnError
+from ser_bnn.flatbuffer import _DTYPE_NAMES
 
 WRAPPER_MODULE = "larq_compute_engine.tflite.python.interpreter_wrapper_lite"
 TFLITE_IDENTIFIER = b"TFL3"
@@ -57,18 +58,7 @@ def load_wrapper() -> ModuleType:
 
 
 BUILTIN_NAMES = {3: "CONV_2D", 4: "DEPTHWISE_CONV_2D", 9: "FULLY_CONNECTED", 126: "BATCH_MATMUL"}
-_DTYPES = {
-    0: "float32",
-    1: "float16",
-    2: "int32",
-    3: "uint8",
-    4: "int64",
-    5: "string",
-    6: "bool",
-    7: "int16",
-    9: "int8",
-    10: "float64",
-}
+_DTYPES = _DTYPE_NAMES  # TFLite TensorType codes (ser_bnn.flatbuffer imports no TensorFlow)
 
 
 @dataclass(frozen=True)
