@@ -1,7 +1,8 @@
 """The log-Mel front end: one definition for training, export and inference.
 
 `LogMelFrontEnd` is a Keras layer built only from ops TFLite runs natively (frame, window,
-RFFT of power-of-two length, sparse Mel filterbank as segment sums, log), so the exported flatbuffer can take raw audio.
+RFFT of power-of-two length, sparse Mel filterbank as segment sums, log), so the exported
+flatbuffer can take raw audio.
 Training computes its cached features with the same layer. `logmel_reference` is the
 NumPy/librosa computation the layer is tested against; it documents what the layer does:
 
