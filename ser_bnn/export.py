@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -137,10 +136,9 @@ def ensure_savedmodel(run: Run) -> bool:
 
     model = build_model(run.cfg)
     model.set_weights(run.model.get_weights())
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save(str(tmp), save_format="tf", include_optimizer=False)
-    tmp.rename(target)
+    from ser_bnn.train import save_savedmodel
+
+    save_savedmodel(model, target)
     return True
 
 

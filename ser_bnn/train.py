@@ -105,6 +105,7 @@ def make_train_step(model, opt):  # noqa: ANN001, ANN201
     constraints (larq's weight clip) after each update, as `fit` does.
     """
     import tensorflow as tf
+    import tf_keras as keras
 
     spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
 
@@ -114,7 +115,7 @@ def make_train_step(model, opt):  # noqa: ANN001, ANN201
     def step(x, y, w):  # noqa: ANN001, ANN202
         with tf.GradientTape() as tape:
             p = model(x, training=True)
-            per = _sce(y, p)
+            per = keras.losses.sparse_categorical_crossentropy(y, p)
             loss = tf.reduce_mean(per * w)
             if model.losses:
                 loss += tf.add_n(model.losses)
@@ -124,12 +125,6 @@ def make_train_step(model, opt):  # noqa: ANN001, ANN201
         return loss, correct
 
     return step
-
-
-def _sce(y, p):  # noqa: ANN001, ANN202
-    import tf_keras as keras
-
-    return keras.losses.sparse_categorical_crossentropy(y, p)
 
 
 def run_epoch(step, x: np.ndarray, y: np.ndarray, w: np.ndarray, batch_size: int):  # noqa: ANN001, ANN201
@@ -165,7 +160,7 @@ def _write_history(path: Path, rows: list[dict]) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
-def _save_savedmodel(model, target: Path) -> None:  # noqa: ANN001
+def save_savedmodel(model, target: Path) -> None:  # noqa: ANN001
     """Write a SavedModel into a temporary sibling and rename it into place."""
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -329,7 +324,7 @@ def train_fold(
     train_seconds = seconds_before + time.perf_counter() - t_start
 
     model.load_weights(str(run_dir / "best_weights.h5"))
-    _save_savedmodel(model, run_dir / "model")
+    save_savedmodel(model, run_dir / "model")
     metrics = evaluate_fold(model, cfg, fold, cache_dir=cache_dir, progress=progress)
     metrics.update(
         split=split_info["split"],
