@@ -6,7 +6,9 @@ the first prediction. The interpreter itself is one compiled extension module,
 TensorFlow nor the package's `__init__`. `load_wrapper` finds the package directory with
 `importlib.util.find_spec` (which does not import a top-level package) and loads only that
 extension from its file. If the package was already imported (export, tests), the loaded
-module is reused. `LceInterpreter` is the small part of LCE's `Interpreter` class we need.
+module is reused. `LceInterpreter` is the small part of LCE's `Interpreter` class we need; it
+checks every file with `ser_bnn.flatbuffer.read_model` (re-exported here) before the C++ code
+sees it.
 
 LCE's optimized kernels target arm64 (Android, Raspberry Pi); on x86 the binary convolution
 falls back to reference kernels: outputs are the same, latency is not representative.
@@ -16,9 +18,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
-import struct
 import sys
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -26,10 +26,11 @@ from types import ModuleType
 import numpy as np
 
 from ser_bnn.errors import SerBnnError
-from ser_bnn.flatbuffer import _DTYPE_NAMES
+from ser_bnn.flatbuffer import ModelInfo, TensorInfo, read_model
+
+__all__ = ["LceInterpreter", "ModelInfo", "TensorInfo", "load_wrapper", "read_model"]
 
 WRAPPER_MODULE = "larq_compute_engine.tflite.python.interpreter_wrapper_lite"
-TFLITE_IDENTIFIER = b"TFL3"
 
 
 @cache
@@ -55,176 +56,6 @@ def load_wrapper() -> ModuleType:
     # Registered under its real name, so a later `import larq_compute_engine` reuses it.
     sys.modules[WRAPPER_MODULE] = module
     return module
-
-
-BUILTIN_NAMES = {3: "CONV_2D", 4: "DEPTHWISE_CONV_2D", 9: "FULLY_CONNECTED", 126: "BATCH_MATMUL"}
-_DTYPES = _DTYPE_NAMES  # TFLite TensorType codes (ser_bnn.flatbuffer imports no TensorFlow)
-
-
-@dataclass(frozen=True)
-class TensorInfo:
-    name: str
-    shape: tuple[int, ...]
-    dtype: str
-
-
-@dataclass
-class ModelInfo:
-    """What `read_model` finds in a .tflite: signature of the main subgraph and metadata entries."""
-
-    inputs: list[TensorInfo]
-    outputs: list[TensorInfo]
-    metadata: dict[str, bytes] = field(default_factory=dict)
-    ops: dict[str, int] = field(default_factory=dict)
-    # Per operator (all subgraphs): (op name, [(input position, shape, dtype) of constant inputs]).
-    op_weights: list[tuple[str, list[tuple[int, tuple[int, ...], str]]]] = field(default_factory=list)
-
-
-class _FlatbufferError(Exception):
-    pass
-
-
-class _Reader:
-    """Bounds-checked reads of a flatbuffer (every offset is checked against the data length)."""
-
-    def __init__(self, data: bytes) -> None:
-        self.d = data
-        self.n = len(data)
-
-    def _get(self, fmt: str, pos: int) -> int:
-        size = struct.calcsize(fmt)
-        if pos < 0 or pos + size > self.n:
-            raise _FlatbufferError(f"offset {pos} outside the file ({self.n} bytes)")
-        return struct.unpack_from(fmt, self.d, pos)[0]
-
-    def root(self) -> int:
-        return self._deref(0)
-
-    def _deref(self, pos: int) -> int:
-        return pos + self._get("<I", pos)
-
-    def _field(self, table: int, index: int) -> int:
-        vtable = table - self._get("<i", table)
-        vt_size = self._get("<H", vtable)
-        slot = 4 + 2 * index
-        if slot + 2 > vt_size:
-            return 0
-        off = self._get("<H", vtable + slot)
-        return table + off if off else 0
-
-    def scalar(self, table: int, index: int, fmt: str, default: int = 0) -> int:
-        pos = self._field(table, index)
-        return self._get(fmt, pos) if pos else default
-
-    def table(self, table: int, index: int) -> int:
-        pos = self._field(table, index)
-        return self._deref(pos) if pos else 0
-
-    def vector(self, table: int, index: int, elem_size: int) -> tuple[int, int]:
-        """(start of the elements, element count); (0, 0) when the field is absent."""
-        pos = self._field(table, index)
-        if not pos:
-            return 0, 0
-        vec = self._deref(pos)
-        count = self._get("<I", vec)
-        if vec + 4 + count * elem_size > self.n:
-            raise _FlatbufferError(f"vector of {count} elements at {vec} runs past the end of the file")
-        return vec + 4, count
-
-    def tables(self, table: int, index: int) -> list[int]:
-        start, count = self.vector(table, index, 4)
-        return [self._deref(start + 4 * i) for i in range(count)]
-
-    def ints(self, table: int, index: int) -> list[int]:
-        start, count = self.vector(table, index, 4)
-        return [self._get("<i", start + 4 * i) for i in range(count)]
-
-    def string(self, table: int, index: int) -> str:
-        start, count = self.vector(table, index, 1)
-        return self.d[start : start + count].decode("utf-8", "replace") if count else ""
-
-    def bytes_(self, table: int, index: int) -> bytes:
-        start, count = self.vector(table, index, 1)
-        return bytes(self.d[start : start + count])
-
-
-def read_model(data: bytes, name: str = "model") -> ModelInfo:
-    """Walk a .tflite flatbuffer with bounds checks; raise a one-line SerBnnError if it is not sound.
-
-    LCE's interpreter does not verify flatbuffers: a truncated or garbled file crashes the
-    process (segmentation fault) instead of raising. This walk reads every vector the
-    interpreter will touch (buffers, tensors, operators, signature tensors) and checks that
-    each lies inside the file and each index is in range, so such files are refused first.
-    It is not a full flatbuffer verifier: `predict` also compares the file's SHA-256 with the
-    one recorded by `export` in the sidecar.
-    """
-    if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
-        raise SerBnnError(f"{name}: not a TFLite model (no 'TFL3' flatbuffer identifier)")
-    r = _Reader(data)
-    try:
-        model = r.root()
-        # Model: 0 version, 1 operator_codes, 2 subgraphs, 3 description, 4 buffers, 6 metadata.
-        op_names = []
-        for oc in r.tables(model, 1):
-            custom = r.string(oc, 1)
-            code = max(r.scalar(oc, 0, "<b"), r.scalar(oc, 3, "<i"))
-            op_names.append(custom or BUILTIN_NAMES.get(code, f"builtin_{code}"))
-        buffers = r.tables(model, 4)
-        has_data = []
-        for b in buffers:  # Buffer: 0 data, 1 offset (uint64), 2 size (uint64)
-            _, count = r.vector(b, 0, 1)
-            offset, size = r.scalar(b, 1, "<Q"), r.scalar(b, 2, "<Q")
-            if offset > 1 and offset + size > r.n:
-                raise _FlatbufferError(f"buffer data at {offset} (+{size}) past the end of the file")
-            has_data.append(count > 0 or (offset > 1 and size > 0))
-        subgraphs = r.tables(model, 2)
-        if not subgraphs:
-            raise _FlatbufferError("no subgraphs")
-        ops: dict[str, int] = {}
-        op_weights = []
-        main_io: tuple[list[TensorInfo], list[TensorInfo]] = ([], [])
-        for s_i, sg in enumerate(subgraphs):  # SubGraph: 0 tensors, 1 inputs, 2 outputs, 3 operators
-            tensors, constant = [], []
-            for t in r.tables(sg, 0):  # Tensor: 0 shape, 1 type, 2 buffer, 3 name
-                shape = tuple(r.ints(t, 0))
-                b = r.scalar(t, 2, "<I")
-                if b >= max(len(buffers), 1):
-                    raise _FlatbufferError("tensor refers to a missing buffer")
-                tensors.append(TensorInfo(r.string(t, 3), shape, _DTYPES.get(r.scalar(t, 1, "<b"), "other")))
-                constant.append(b < len(has_data) and has_data[b])
-            n_t = len(tensors)
-            for op in r.tables(sg, 3):  # Operator: 0 opcode_index, 1 inputs, 2 outputs
-                idx = r.scalar(op, 0, "<I")
-                if idx >= len(op_names):
-                    raise _FlatbufferError("operator refers to a missing operator code")
-                op_in = r.ints(op, 1)
-                if any(not -1 <= i < n_t for i in op_in + r.ints(op, 2)):
-                    raise _FlatbufferError("operator refers to a missing tensor")
-                ops[op_names[idx]] = ops.get(op_names[idx], 0) + 1
-                op_weights.append(
-                    (
-                        op_names[idx],
-                        [
-                            (pos, tensors[i].shape, tensors[i].dtype)
-                            for pos, i in enumerate(op_in)
-                            if i >= 0 and constant[i]
-                        ],
-                    )
-                )
-            ins, outs = r.ints(sg, 1), r.ints(sg, 2)
-            if any(not 0 <= i < n_t for i in ins + outs):
-                raise _FlatbufferError("subgraph input/output refers to a missing tensor")
-            if s_i == 0:
-                main_io = ([tensors[i] for i in ins], [tensors[i] for i in outs])
-        metadata = {}
-        for m in r.tables(model, 6):  # Metadata: 0 name, 1 buffer
-            b = r.scalar(m, 1, "<I")
-            if b >= len(buffers):
-                raise _FlatbufferError("metadata refers to a missing buffer")
-            metadata[r.string(m, 0)] = r.bytes_(buffers[b], 0)
-    except (_FlatbufferError, UnicodeDecodeError) as e:
-        raise SerBnnError(f"{name}: corrupt or truncated TFLite model ({e})") from None
-    return ModelInfo(inputs=main_io[0], outputs=main_io[1], metadata=metadata, ops=ops, op_weights=op_weights)
 
 
 class LceInterpreter:

@@ -28,8 +28,6 @@ Decisions:
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,12 +36,12 @@ import numpy as np
 
 from ser_bnn.config import FeatureConfig
 from ser_bnn.errors import AudioError, SerBnnError
-from ser_bnn.interpreter import LceInterpreter, read_model
+from ser_bnn.export.artifact import read_description
+from ser_bnn.interpreter import LceInterpreter
 from ser_bnn.segments import window_starts
 
 MIN_SECONDS = 0.1
 SHORT_NOTE_SECONDS = 1.0
-METADATA_NAME = "ser_bnn"  # same as ser_bnn.export.METADATA_NAME (not imported: export imports TF)
 
 
 @dataclass
@@ -65,11 +63,6 @@ class DeployedModel:
         return self.features.sample_rate
 
 
-def _sidecar_paths(model_path: Path) -> tuple[Path, Path]:
-    base = model_path.with_suffix("")
-    return base.with_name(base.name + ".json"), base.with_name(base.name + ".labels.txt")
-
-
 def load_deployed(path: str | Path, num_threads: int = 1, fast: bool = False) -> DeployedModel:
     """Load MODEL.tflite with its description: MODEL.json sidecar, else the metadata embedded by
     `ser-bnn export`, else MODEL.labels.txt (then the input must be a waveform, default front end)."""
@@ -80,39 +73,7 @@ def load_deployed(path: str | Path, num_threads: int = 1, fast: bool = False) ->
         data = path.read_bytes()
     except OSError as e:
         raise SerBnnError(f"cannot read model {path}: {e.strerror or e}") from None
-    sidecar, labels_txt = _sidecar_paths(path)
-    desc: dict[str, Any] | None = None
-    source = ""
-    if sidecar.is_file():
-        try:
-            desc = json.loads(sidecar.read_text())
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise SerBnnError(f"cannot read sidecar {sidecar}: {e}") from None
-        if not isinstance(desc, dict):
-            raise SerBnnError(f"sidecar {sidecar} is not a JSON object")
-        sha = desc.get("sha256")
-        if sha and sha != hashlib.sha256(data).hexdigest():
-            raise SerBnnError(
-                f"{path} does not match its sidecar {sidecar.name} (SHA-256 differs): "
-                "the model was replaced, truncated or corrupted; export it again"
-            )
-        source = "sidecar"
-    info = read_model(data, str(path))  # refuses truncated/garbled files before the C++ code sees them
-    if desc is None and METADATA_NAME in info.metadata:
-        try:
-            desc = json.loads(info.metadata[METADATA_NAME].decode())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise SerBnnError(f"{path}: unreadable embedded '{METADATA_NAME}' metadata") from None
-        source = "embedded metadata"
-    if desc is None and labels_txt.is_file():
-        labels = [s.strip() for s in labels_txt.read_text(errors="replace").splitlines() if s.strip()]
-        desc = {"labels": labels, "input": {"kind": "waveform"}}
-        source = "labels.txt"
-    if desc is None:
-        raise SerBnnError(
-            f"{path}: no sidecar {sidecar.name}, no embedded ser-bnn metadata and no "
-            f"{labels_txt.name}: cannot tell the labels (is this a ser-bnn export?)"
-        )
+    desc, source = read_description(path, data)
     try:
         labels = [str(s) for s in desc["labels"]]
         kind = str(desc.get("input", {}).get("kind", "waveform"))

@@ -204,7 +204,7 @@ def test_export_errors_are_one_line(tiny_run: Path, tmp_path: Path, capsys: pyte
     with pytest.raises(SerBnnError, match="not a run directory"):
         export_run(tmp_path)
     with pytest.raises(SerBnnError, match="must end in .tflite"):
-        export_run(tiny_run, tmp_path / "model.bin")
+        export_run(tiny_run, out=tmp_path / "model.bin")
     unfinished = tmp_path / "unfinished"
     unfinished.mkdir()
     for name in ("config.json", "split.json"):

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     report = export_run(
         Path(args.run_dir),
-        args.out,
+        out=args.out,
         input_kind=args.input,
         data_dir=args.data_dir,
         tolerance=args.tolerance,

@@ -1,0 +1,261 @@
+"""The exported artifact: MODEL.tflite (metadata embedded), MODEL.json, MODEL.labels.txt, MODEL.report.json.
+
+Writing (`ser-bnn export`) and reading (`ser-bnn predict`) share this module, so the layout is
+defined once. It imports no TensorFlow: `embed_metadata` needs only the `flatbuffers` package
+and TensorFlow's schema file (see `ser_bnn.flatbuffer.schema`).
+
+- The description (`describe`): labels, input/output tensors, front-end parameters, windowing.
+  It is embedded in the flatbuffer as metadata entry `METADATA_NAME` and repeated in the
+  sidecar MODEL.json, which adds the model's SHA-256, size, run and full config.
+- `read_description`: the sidecar, else the embedded metadata, else MODEL.labels.txt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ser_bnn import __version__
+from ser_bnn.config import Config
+from ser_bnn.errors import SerBnnError
+from ser_bnn.export.conversion import Run
+from ser_bnn.flatbuffer import inspect_tflite, read_model, schema
+from ser_bnn.io import atomic_write_bytes, atomic_write_text
+
+METADATA_NAME = "ser_bnn"
+SIDECAR_FORMAT = "ser-bnn-tflite/1"
+
+
+def sidecar_paths(model_path: Path) -> dict[str, Path]:
+    """The files written beside MODEL.tflite: sidecar, labels, report and (optional) float twin."""
+    base = model_path.with_suffix("")
+    return {
+        "sidecar": base.with_name(base.name + ".json"),
+        "labels": base.with_name(base.name + ".labels.txt"),
+        "report": base.with_name(base.name + ".report.json"),
+        "twin": base.with_name(base.name + ".float-twin.tflite"),
+    }
+
+
+def describe(cfg: Config, input_kind: str, info_in: Any, info_out: Any) -> dict[str, Any]:
+    """The model description shared by the embedded metadata and the sidecar."""
+    fc = cfg.features
+    return {
+        "format": SIDECAR_FORMAT,
+        "ser_bnn_version": __version__,
+        "model_name": cfg.model.name,
+        "binary": cfg.model.binary,
+        "labels": list(cfg.labels),
+        "input": {
+            "name": info_in.name,
+            "shape": list(info_in.shape),
+            "dtype": info_in.dtype,
+            "kind": input_kind,
+            "description": "mono 16 kHz waveform, float32 in [-1, 1]"
+            if input_kind == "waveform"
+            else "standardized log-Mel features [frames, mels] of one window (ser_bnn.frontend)",
+        },
+        "output": {
+            "name": info_out.name,
+            "shape": list(info_out.shape),
+            "dtype": info_out.dtype,
+            "kind": "softmax probabilities, in the order of labels",
+        },
+        "features": dataclasses.asdict(fc),
+        "sample_rate": fc.sample_rate,
+        "window_samples": fc.segment_samples,
+        "hop_samples": fc.segment_hop_samples,
+        "pooling": "max",
+    }
+
+
+def embed_metadata(flatbuffer: bytes, name: str, payload: bytes) -> bytes:
+    """Add (or replace) a named entry of the flatbuffer's metadata (a new buffer holds `payload`)."""
+    import flatbuffers
+
+    tfl = schema()
+    model = tfl.ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
+    model.metadata = [m for m in (model.metadata or []) if _str(m.name) != name]
+    buf = tfl.BufferT()
+    buf.data = np.frombuffer(payload, dtype=np.uint8)
+    model.buffers.append(buf)
+    entry = tfl.MetadataT()
+    entry.name = name
+    entry.buffer = len(model.buffers) - 1
+    model.metadata.append(entry)
+    builder = flatbuffers.Builder(len(flatbuffer) + len(payload) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def _str(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v or "")
+
+
+def embed_description(flatbuffer: bytes, desc: dict[str, Any]) -> bytes:
+    """The flatbuffer with `desc` (compact JSON) as its `METADATA_NAME` metadata entry."""
+    return embed_metadata(flatbuffer, METADATA_NAME, json.dumps(desc, separators=(",", ":")).encode())
+
+
+def read_description(path: Path, data: bytes) -> tuple[dict[str, Any], str]:
+    """The description of MODEL.tflite (`data` = its bytes) and where it came from: MODEL.json
+    sidecar ("sidecar", its SHA-256 checked), else the embedded metadata ("embedded metadata"),
+    else MODEL.labels.txt ("labels.txt": labels only). The flatbuffer is checked by
+    `read_model` on the way, so truncated or garbled files are refused with one line."""
+    paths = sidecar_paths(path)
+    sidecar, labels_txt = paths["sidecar"], paths["labels"]
+    desc: dict[str, Any] | None = None
+    source = ""
+    if sidecar.is_file():
+        try:
+            desc = json.loads(sidecar.read_text())
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise SerBnnError(f"cannot read sidecar {sidecar}: {e}") from None
+        if not isinstance(desc, dict):
+            raise SerBnnError(f"sidecar {sidecar} is not a JSON object")
+        sha = desc.get("sha256")
+        if sha and sha != hashlib.sha256(data).hexdigest():
+            raise SerBnnError(
+                f"{path} does not match its sidecar {sidecar.name} (SHA-256 differs): "
+                "the model was replaced, truncated or corrupted; export it again"
+            )
+        source = "sidecar"
+    info = read_model(data, str(path))  # refuses truncated/garbled files before the C++ code sees them
+    if desc is None and METADATA_NAME in info.metadata:
+        try:
+            desc = json.loads(info.metadata[METADATA_NAME].decode())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise SerBnnError(f"{path}: unreadable embedded '{METADATA_NAME}' metadata") from None
+        source = "embedded metadata"
+    if desc is None and labels_txt.is_file():
+        labels = [s.strip() for s in labels_txt.read_text(errors="replace").splitlines() if s.strip()]
+        desc = {"labels": labels, "input": {"kind": "waveform"}}
+        source = "labels.txt"
+    if desc is None:
+        raise SerBnnError(
+            f"{path}: no sidecar {sidecar.name}, no embedded ser-bnn metadata and no "
+            f"{labels_txt.name}: cannot tell the labels (is this a ser-bnn export?)"
+        )
+    return desc, source
+
+
+def size_report(flatbuffer: bytes) -> dict[str, Any]:
+    """File size, op counts and constant bytes (bit-packed, float32, other) of a flatbuffer."""
+    r = inspect_tflite(flatbuffer)
+    wb = r["weight_bytes"]
+    return {
+        "size_bytes": r["size_bytes"],
+        "ops": dict(sorted(r["ops"].items())),
+        "weight_bytes": wb,
+        "bitpacked_weight_bytes": r["bconv_filter_bytes"],
+        "float_weight_bytes": int(wb.get("float32", 0)),
+        "other_weight_bytes": int(sum(wb.values()) - wb.get("float32", 0) - r["bconv_filter_bytes"]),
+    }
+
+
+def sidecar(desc: dict[str, Any], flatbuffer: bytes, target: Path, run: Run) -> dict[str, Any]:
+    """MODEL.json: the description, the model's file name, SHA-256 and size, the run and its config."""
+    return {
+        **desc,
+        "model": target.name,
+        "sha256": hashlib.sha256(flatbuffer).hexdigest(),
+        "size_bytes": len(flatbuffer),
+        "run": {
+            "dir": str(run.run_dir),
+            "dataset": run.cfg.dataset,
+            "split": run.split.get("split"),
+            "fold": run.split.get("fold"),
+            "test_speakers": run.split.get("test_speakers"),
+        },
+        "config": run.cfg.to_dict(),
+    }
+
+
+def write_artifact(
+    target: Path,
+    flatbuffer: bytes,
+    side: dict[str, Any],
+    report: dict[str, Any],
+    twin: bytes | None = None,
+) -> None:
+    """Write labels, sidecar, model, (twin) and report, each atomically, in that order."""
+    paths = sidecar_paths(target)
+    # The sidecar names the model's SHA-256, so a crash between these writes leaves a pair that
+    # predict refuses (mismatch) rather than one that silently disagrees.
+    atomic_write_text(paths["labels"], "\n".join(side["labels"]) + "\n")
+    atomic_write_text(paths["sidecar"], json.dumps(side, indent=2) + "\n")
+    atomic_write_bytes(target, flatbuffer)
+    if twin is not None:
+        atomic_write_bytes(paths["twin"], twin)
+    atomic_write_text(paths["report"], json.dumps(report, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer | np.floating):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The table printed by `ser-bnn export`."""
+    m = report["model"]
+    rows = [
+        ("file", report["path"]),
+        ("model / input", f"{report['model_name']} / {report['input_kind']} {report['input_shape']}"),
+        ("file size", f"{m['size_bytes']:,} B ({m['size_bytes'] / 2**20:.3f} MiB)"),
+        ("bit-packed weights", f"{m['bitpacked_weight_bytes']:,} B"),
+        ("float32 weights", f"{m['float_weight_bytes']:,} B"),
+        ("other constants", f"{m['other_weight_bytes']:,} B"),
+        (
+            "LceBconv2d / binary layers",
+            f"{report['op_check']['lce_bconv2d']} / {report['op_check']['binary_layers']}",
+        ),
+    ]
+    s = report.get("summary")
+    if s:
+        rows.append(
+            (
+                "binarized share of MACs",
+                f"{100 * s['binary_mac_share']:.3f} % "
+                f"({s['binary_macs']:,} of {s['macs']:,}, front end not counted)",
+            )
+        )
+    t = report.get("float_twin")
+    if t:
+        rows.append(
+            ("float CRNN twin size", f"{t['size_bytes']:,} B (untrained, same converter and front end)")
+        )
+        rows.append(
+            (
+                "compression vs twin",
+                f"{t['compression_ratio']:.1f}x file, {t['weight_compression_ratio']:.1f}x weights",
+            )
+        )
+    p = report["parity"]
+    for name, r in p["settings"].items():
+        rows.append(
+            (
+                f"parity {name}",
+                f"top-1 {100 * r['top1_agreement']:.1f} %, max |dp| {r['max_abs_diff']:.2e}, "
+                f"exact {r['exact_windows']}/{p['windows']} windows",
+            )
+        )
+    rows.append(
+        (
+            "parity tolerance",
+            f"{p['tolerance']:g} on {p['windows']} windows "
+            f"({', '.join(f'{k} {v}' for k, v in p['windows_per_group'].items())})",
+        )
+    )
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k:<{width}}  {v}" for k, v in rows]
+    ops = ", ".join(f"{k} {v}" for k, v in sorted(m["ops"].items(), key=lambda kv: (-kv[1], kv[0])))
+    lines.append(f"{'ops':<{width}}  {ops}")
+    return "\n".join(lines)
