@@ -5,7 +5,8 @@ The build uses Debian's aapt, dx (dalvik-exchange), zipalign, apksigner and the 
 The test packages a real (tiny) TFLite model with labels and JSON sidecar through tools/copy_model.sh
 and checks: aapt's badging (package, launcher activity, RECORD_AUDIO, SDK levels), apksigner's
 verification, the model stored uncompressed and 4-byte aligned (so the app can memory-map it), and
-the dex: app and core classes present, no org.tensorflow classes (the stub stays out of the dex).
+the dex: app and core classes present, no org.tensorflow classes (the stub stays out of the dex) and
+no org.json classes (the core's JSON parser is the device's, from android.jar).
 
 Skips, naming what is missing, when those Debian tools are not installed
 (android_demo/tools/install_debian_deps.sh installs them).
@@ -185,3 +186,4 @@ def test_debian_apk_build(tmp_path, export_dir, emodb_dir):
     ):
         assert needed in classes, classes
     assert not [c for c in classes if c.startswith("org.tensorflow")], classes
+    assert not [c for c in classes if c.startswith("org.json")], classes

@@ -10,8 +10,14 @@ The Java tests compare the core against the Python side:
 - a reference file written here: window_starts() for many (n, window, hop) cases, and soundfile's
   frames / sum / abs sum of every Emo-DB wav (the Java WavReader must read all 535 the same way,
   including the four files with a 'PAD ' chunk).
+- MODEL.json and MODEL.labels.txt written by the exporter's own code (ser_bnn.export.artifact), which
+  ModelInfo must read as the app does.
 
-Needs a JDK (javac, java) and Debian's junit4 + libhamcrest-java; skips only when javac is absent.
+The core parses JSON with org.json: part of Android (android.jar), on the host Debian's
+libandroid-json-java (the same AOSP implementation).
+
+Needs a JDK (javac, java) and Debian's junit4 + libhamcrest-java + libandroid-json-java; skips only
+when javac is absent.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ FALLBACK_LABELS = ["anger", "boredom", "disgust", "fear", "happiness", "sadness"
 FALLBACK_WAVS = ["wav/03a01Fa.wav", "wav/14a07Aa.wav", "wav/08b03Tc.wav"]
 JUNIT_JARS = ("/usr/share/java/junit4.jar",)
 HAMCREST_JARS = ("/usr/share/java/hamcrest-core.jar", "/usr/share/java/hamcrest.jar")
+ORG_JSON_JARS = ("/usr/share/java/com.android.json.jar", "/usr/share/java/android-json.jar")
 
 needs_jdk = pytest.mark.skipif(
     shutil.which("javac") is None or shutil.which("java") is None,
@@ -46,7 +53,11 @@ needs_jdk = pytest.mark.skipif(
 
 def _classpath_jars() -> list[str]:
     jars = []
-    for group, pkg in ((JUNIT_JARS, "junit4"), (HAMCREST_JARS, "libhamcrest-java")):
+    for group, pkg in (
+        (JUNIT_JARS, "junit4"),
+        (HAMCREST_JARS, "libhamcrest-java"),
+        (ORG_JSON_JARS, "libandroid-json-java"),
+    ):
         found = next((j for j in group if Path(j).is_file()), None)
         if found is None:
             pytest.fail(f"{group[0]} missing: apt-get install -y {pkg}")
@@ -107,6 +118,25 @@ def _reference(emodb: Path, out: Path) -> Path:
     return out
 
 
+def _exported_sidecar(out: Path) -> Path:
+    """MODEL.json + MODEL.labels.txt as `ser-bnn export` writes them (its own code; a stand-in model)."""
+    from ser_bnn.config import Config
+    from ser_bnn.export.artifact import describe, sidecar, write_artifact
+    from ser_bnn.export.conversion import Run
+    from ser_bnn.flatbuffer import TensorInfo
+
+    cfg = Config(labels=tuple(FALLBACK_LABELS))
+    waveform = TensorInfo("waveform", (1, cfg.features.segment_samples), "float32")
+    probs = TensorInfo("probabilities", (1, len(FALLBACK_LABELS)), "float32")
+    desc = describe(cfg, "waveform", waveform, probs)
+    run = Run(run_dir=out, cfg=cfg, model=None, split={"split": "fixed", "test_speakers": ["03"]},
+              weights_source="best.weights.h5")
+    target = out / "bcrnn.tflite"
+    model = b"stand-in for the flatbuffer"
+    write_artifact(target, model, sidecar(desc, model, target, run), report={})
+    return out / "bcrnn.json"
+
+
 def test_core_has_no_android_imports_or_lambdas():
     """The core must compile for the JVM and go through `dx`: no android.*, no lambdas/method refs."""
     sources = sorted((CORE / "src" / "main" / "java").rglob("*.java"))
@@ -123,6 +153,8 @@ def test_java_core_junit(tmp_path, emodb_dir):
     jars = _classpath_jars()
     golden = GOLDEN if GOLDEN.is_file() else _fallback_golden(emodb_dir, tmp_path / "golden.json")
     reference = _reference(emodb_dir, tmp_path / "reference.json")
+    (tmp_path / "export").mkdir()
+    sidecar = _exported_sidecar(tmp_path / "export")
 
     classes = tmp_path / "classes"
     sources = sorted(str(p) for p in (CORE / "src").rglob("*.java"))
@@ -157,6 +189,7 @@ def test_java_core_junit(tmp_path, emodb_dir):
             f"-Dserbnn.golden={golden}",
             f"-Dserbnn.emodb={emodb_dir}",
             f"-Dserbnn.reference={reference}",
+            f"-Dserbnn.sidecar={sidecar}",
             "-cp",
             ":".join([str(classes), *jars]),
             "org.junit.runner.JUnitCore",

@@ -2,9 +2,10 @@
 # Build a signed debug APK of the demo with Debian's Android tools only (no Gradle, no SDK manager):
 # aapt, dx (dalvik-exchange), zipalign, apksigner, the API 23 android.jar, and a JDK.
 #
-# The TensorFlow Lite Interpreter classes come from compile-only stubs (tools/stubs) that are NOT
-# dexed, and no native library is packaged: the APK installs and runs its UI, but cannot run
-# inference (it says so). A working app needs the Gradle build with the org.larq:lce-lite AAR.
+# The TensorFlow Lite Interpreter classes come from compile-only stubs (tools/stubs) and org.json
+# from android.jar (the device's): neither is dexed. No native library is packaged: the APK installs
+# and runs its UI, but cannot run inference (it says so). A working app needs the Gradle build with
+# the org.larq:lce-lite AAR.
 #
 # Usage: tools/build_apk_debian.sh [--out DIR] [--assets DIR]
 #   --out DIR      output directory (default android_demo/out); the APK is DIR/ser-bnn-demo-debug.apk
@@ -21,7 +22,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;
     --assets) ASSETS="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "build_apk_debian.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -71,6 +72,10 @@ find "$ROOT/tools/stubs" -name '*.java' > "$WORK/stubs.txt"
 "${JAVAC[@]}" -cp "$WORK/stubs" -d "$WORK/classes" @"$WORK/sources.txt"
 if find "$WORK/classes" -path '*org/tensorflow*' | grep -q .; then
   echo "build_apk_debian.sh: TFLite stub classes leaked into the dex input" >&2
+  exit 1
+fi
+if find "$WORK/classes" -path '*org/json*' | grep -q .; then
+  echo "build_apk_debian.sh: org.json classes in the dex input (they are the device's, from android.jar)" >&2
   exit 1
 fi
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the Android demo's tests use, from Debian's package registry, non-interactively:
-#   - JUnit 4 + Hamcrest for the core's unit tests (tests/test_android_core.py): junit4, libhamcrest-java
+#   - JUnit 4 + Hamcrest for the core's unit tests (tests/test_android_core.py): junit4, libhamcrest-java,
+#     and org.json (part of Android; on the host libandroid-json-java, the same AOSP code)
 #   - the Gradle-free APK build (tests/test_android_apk.py): aapt, zipalign, apksigner from bookworm,
 #     plus the API 23 android.jar (libandroid-23-java) and dx (dalvik-exchange), which bookworm no longer
 #     ships: they are fetched from Debian bullseye with a private apt source list (the system's sources
@@ -21,8 +22,8 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 apt-get update -qq || warn "apt-get update failed"
-apt-get install -y -qq --no-install-recommends default-jdk-headless junit4 libhamcrest-java \
-  || warn "could not install the JDK / junit4 / libhamcrest-java"
+apt-get install -y -qq --no-install-recommends default-jdk-headless junit4 libhamcrest-java libandroid-json-java \
+  || warn "could not install the JDK / junit4 / libhamcrest-java / libandroid-json-java"
 apt-get install -y -qq --no-install-recommends aapt zipalign apksigner \
   || warn "could not install aapt / zipalign / apksigner"
 

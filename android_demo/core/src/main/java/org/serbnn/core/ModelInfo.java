@@ -5,6 +5,10 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.json.JSONArray;
+import org.json.JSONException;
+import org.json.JSONObject;
+import org.json.JSONTokener;
 
 /**
  * What the app needs to know about an exported model, read from the files {@code ser-bnn export}
@@ -17,7 +21,12 @@ import java.util.Set;
  * hop_length} under {@code features} / {@code config.features}; hop between file-mode windows from
  * {@code hop_samples}, {@code segment_hop_samples}, or {@code segment_hop_frames * hop_length} there.
  * Missing values default to 16 kHz, a 48 000-sample window and a hop of one window (the project's
- * front end and {@code ser-bnn predict}'s default).
+ * front end and {@code ser-bnn predict}'s default). A JSON {@code null} counts as missing.
+ *
+ * <p>The JSON is parsed with {@code org.json} (part of Android; on the JVM Debian's
+ * libandroid-json-java or Maven's org.json:json). Malformed JSON, trailing characters and values of
+ * the wrong type (a label that is not a string, a sample rate that is not an integer) throw
+ * {@link IllegalArgumentException} naming the key.
  */
 public final class ModelInfo {
     public final List<String> labels;
@@ -50,49 +59,55 @@ public final class ModelInfo {
     /** Build from the text of MODEL.labels.txt and/or MODEL.json (either may be null, not both). */
     public static ModelInfo fromSidecars(String labelsTxt, String json) {
         List<String> fromTxt = labelsTxt == null ? null : parseLabels(labelsTxt);
-        Object root = json == null ? null : MiniJson.parse(json);
+        JSONObject root = json == null ? null : parseObject(json);
         List<String> fromJson = null;
         int rate = Windowing.SAMPLE_RATE;
         int window = Windowing.WINDOW_SAMPLES;
         int hop = -1;
         if (root != null) {
-            MiniJson.asObject(root, "model sidecar");
             Object l = first(root, "labels", "config.labels");
             if (l != null) {
+                if (!(l instanceof JSONArray)) {
+                    throw new IllegalArgumentException("labels: expected a JSON array");
+                }
+                JSONArray arr = (JSONArray) l;
                 fromJson = new ArrayList<String>();
-                List<Object> arr = MiniJson.asArray(l, "labels");
-                for (int i = 0; i < arr.size(); i++) {
-                    fromJson.add(MiniJson.asString(arr.get(i), "labels[" + i + "]"));
+                for (int i = 0; i < arr.length(); i++) {
+                    Object label = arr.opt(i);
+                    if (!(label instanceof String)) {
+                        throw new IllegalArgumentException("labels[" + i + "]: expected a string");
+                    }
+                    fromJson.add((String) label);
                 }
                 checkLabels(fromJson);
             }
             Object r = first(root, "sample_rate", "features.sample_rate", "config.features.sample_rate");
             if (r != null) {
-                rate = MiniJson.asInt(r, "sample_rate");
+                rate = asInt(r, "sample_rate");
             }
             Object w = first(root, "window_samples", "segment_samples");
             Object h = first(root, "hop_samples", "segment_hop_samples");
             for (String base : new String[] {"features", "config.features"}) {
-                Object frameHop = MiniJson.path(root, base + ".hop_length");
+                Object frameHop = path(root, base + ".hop_length");
                 if (frameHop == null) {
                     continue;
                 }
-                int fh = MiniJson.asInt(frameHop, "hop_length");
-                Object frames = MiniJson.path(root, base + ".segment_frames");
-                Object hopFrames = MiniJson.path(root, base + ".segment_hop_frames");
+                int fh = asInt(frameHop, "hop_length");
+                Object frames = path(root, base + ".segment_frames");
+                Object hopFrames = path(root, base + ".segment_hop_frames");
                 if (w == null && frames != null) {
-                    window = MiniJson.asInt(frames, "segment_frames") * fh;
+                    window = asInt(frames, "segment_frames") * fh;
                 }
                 if (h == null && hopFrames != null) {
-                    hop = MiniJson.asInt(hopFrames, "segment_hop_frames") * fh;
+                    hop = asInt(hopFrames, "segment_hop_frames") * fh;
                 }
                 break;
             }
             if (w != null) {
-                window = MiniJson.asInt(w, "window_samples");
+                window = asInt(w, "window_samples");
             }
             if (h != null) {
-                hop = MiniJson.asInt(h, "hop_samples");
+                hop = asInt(h, "hop_samples");
             }
         }
         if (fromTxt == null && fromJson == null) {
@@ -135,9 +150,49 @@ public final class ModelInfo {
         }
     }
 
-    private static Object first(Object root, String... paths) {
+    /** The sidecar's top-level object; the whole text must be that one JSON value. */
+    private static JSONObject parseObject(String json) {
+        try {
+            JSONTokener tokens = new JSONTokener(json);
+            Object root = tokens.nextValue();
+            if (tokens.nextClean() != 0) {
+                throw new IllegalArgumentException("invalid JSON sidecar: trailing characters");
+            }
+            if (!(root instanceof JSONObject)) {
+                throw new IllegalArgumentException("model sidecar: expected a JSON object");
+            }
+            return (JSONObject) root;
+        } catch (JSONException e) {
+            throw new IllegalArgumentException("invalid JSON sidecar: " + e.getMessage(), e);
+        }
+    }
+
+    private static int asInt(Object v, String what) {
+        if (!(v instanceof Number)) {
+            throw new IllegalArgumentException(what + ": expected a number");
+        }
+        double d = ((Number) v).doubleValue();
+        if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(what + ": expected an integer, got " + v);
+        }
+        return (int) d;
+    }
+
+    /** Follow a dotted path of object keys ("features.sample_rate"); null if a step is missing or null. */
+    private static Object path(JSONObject root, String dotted) {
+        Object cur = root;
+        for (String key : dotted.split("\\.")) {
+            if (!(cur instanceof JSONObject)) {
+                return null;
+            }
+            cur = ((JSONObject) cur).opt(key);
+        }
+        return cur == JSONObject.NULL ? null : cur;
+    }
+
+    private static Object first(JSONObject root, String... paths) {
         for (String p : paths) {
-            Object v = MiniJson.path(root, p);
+            Object v = path(root, p);
             if (v != null) {
                 return v;
             }

@@ -7,7 +7,8 @@ import static org.junit.Assert.assertTrue;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import org.json.JSONArray;
+import org.json.JSONObject;
 import org.junit.Test;
 
 /**
@@ -24,31 +25,32 @@ public class GoldenVectorTest {
     public void windowsAndPoolingMatchPython() throws Exception {
         File golden = TestFiles.requiredPath("serbnn.golden");
         File emodb = TestFiles.requiredPath("serbnn.emodb");
-        Map<String, Object> root = MiniJson.asObject(MiniJson.parse(TestFiles.readUtf8(golden)), "golden");
+        JSONObject root = new JSONObject(TestFiles.readUtf8(golden));
         List<String> labels = new ArrayList<String>();
-        for (Object o : MiniJson.asArray(root.get("labels"), "labels")) {
-            labels.add(MiniJson.asString(o, "label"));
+        JSONArray labelsJson = root.getJSONArray("labels");
+        for (int i = 0; i < labelsJson.length(); i++) {
+            labels.add(labelsJson.getString(i));
         }
-        assertEquals(Windowing.SAMPLE_RATE, MiniJson.asInt(root.get("sample_rate"), "sample_rate"));
-        int window = MiniJson.asInt(root.get("window_samples"), "window_samples");
+        assertEquals(Windowing.SAMPLE_RATE, root.getInt("sample_rate"));
+        int window = root.getInt("window_samples");
         assertEquals(Windowing.WINDOW_SAMPLES, window);
-        int hop = MiniJson.asInt(root.get("hop_samples"), "hop_samples");
-        List<Object> files = MiniJson.asArray(root.get("files"), "files");
-        assertTrue("golden file lists no files", files.size() > 0);
+        int hop = root.getInt("hop_samples");
+        JSONArray files = root.getJSONArray("files");
+        assertTrue("golden file lists no files", files.length() > 0);
 
-        for (Object fo : files) {
-            Map<String, Object> f = MiniJson.asObject(fo, "file");
-            String rel = MiniJson.asString(f.get("wav"), "wav");
+        for (int fi = 0; fi < files.length(); fi++) {
+            JSONObject f = files.getJSONObject(fi);
+            String rel = f.getString("wav");
             String ctx = rel + ": ";
             WavData wav = WavReader.read(new File(emodb, rel));
             assertEquals(ctx + "sample rate", Windowing.SAMPLE_RATE, wav.sampleRate);
-            assertEquals(ctx + "n_samples", MiniJson.asInt(f.get("n_samples"), "n_samples"), wav.frames());
+            assertEquals(ctx + "n_samples", f.getInt("n_samples"), wav.frames());
 
             int[] starts = Windowing.windowStarts(wav.frames(), window, hop);
-            assertArrayEquals(ctx + "window_starts", MiniJson.asIntArray(f.get("window_starts"), "window_starts"), starts);
+            assertArrayEquals(ctx + "window_starts", TestFiles.ints(f.getJSONArray("window_starts")), starts);
             float[][] windows = Windowing.segment(wav.samples, window, hop);
-            double[] sums = MiniJson.asDoubleArray(f.get("window_sums"), "window_sums");
-            double[] absSums = MiniJson.asDoubleArray(f.get("window_abs_sums"), "window_abs_sums");
+            double[] sums = TestFiles.doubles(f.getJSONArray("window_sums"));
+            double[] absSums = TestFiles.doubles(f.getJSONArray("window_abs_sums"));
             assertEquals(ctx + "number of windows", starts.length, windows.length);
             assertEquals(ctx + "window_sums length", windows.length, sums.length);
             for (int w = 0; w < windows.length; w++) {
@@ -62,21 +64,21 @@ public class GoldenVectorTest {
                 assertClose(ctx + "sum of window " + w, sums[w], s);
                 assertClose(ctx + "abs sum of window " + w, absSums[w], a);
             }
-            float[] first = MiniJson.asFloatArray(f.get("first_samples"), "first_samples");
+            float[] first = TestFiles.floats(f.getJSONArray("first_samples"));
             for (int i = 0; i < first.length; i++) {
                 assertEquals(ctx + "sample " + i, first[i], windows[0][i], 1e-7f);
             }
 
-            List<Object> postJson = MiniJson.asArray(f.get("posteriors"), "posteriors");
-            assertEquals(ctx + "one posterior per window", windows.length, postJson.size());
-            float[][] post = new float[postJson.size()][];
+            JSONArray postJson = f.getJSONArray("posteriors");
+            assertEquals(ctx + "one posterior per window", windows.length, postJson.length());
+            float[][] post = new float[postJson.length()][];
             for (int w = 0; w < post.length; w++) {
-                post[w] = MiniJson.asFloatArray(postJson.get(w), "posteriors[" + w + "]");
+                post[w] = TestFiles.floats(postJson.getJSONArray(w));
                 assertEquals(ctx + "classes", labels.size(), post[w].length);
             }
             float[] pooled = Pooling.maxPool(post);
-            assertArrayEquals(ctx + "pooled", MiniJson.asFloatArray(f.get("pooled"), "pooled"), pooled, 1e-6f);
-            assertEquals(ctx + "label", MiniJson.asString(f.get("label"), "label"), labels.get(Pooling.argmax(pooled)));
+            assertArrayEquals(ctx + "pooled", TestFiles.floats(f.getJSONArray("pooled")), pooled, 1e-6f);
+            assertEquals(ctx + "label", f.getString("label"), labels.get(Pooling.argmax(pooled)));
         }
     }
 

@@ -6,7 +6,6 @@ import static org.junit.Assert.fail;
 
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import org.junit.Test;
 
 public class ModelInfoTest {
@@ -61,32 +60,36 @@ public class ModelInfoTest {
     }
 
     @Test
-    public void miniJsonParsesTheGrammar() {
-        Object v = MiniJson.parse(" {\"a\": [1, -2.5e2, 0.125, true, false, null, \"q\\\"\\u00e9\\n\"], \"b\": {}} ");
-        Map<String, Object> m = MiniJson.asObject(v, "root");
-        List<Object> a = MiniJson.asArray(m.get("a"), "a");
-        assertEquals(1.0, MiniJson.asNumber(a.get(0), "0"), 0);
-        assertEquals(-250.0, MiniJson.asNumber(a.get(1), "1"), 0);
-        assertEquals(0.125, MiniJson.asNumber(a.get(2), "2"), 0);
-        assertEquals(Boolean.TRUE, a.get(3));
-        assertEquals(Boolean.FALSE, a.get(4));
-        assertEquals(null, a.get(5));
-        assertEquals("q\"\u00e9\n", a.get(6));
-        assertTrue(MiniJson.asObject(m.get("b"), "b").isEmpty());
-        assertEquals(a, MiniJson.path(v, "a"));
-        assertEquals(null, MiniJson.path(v, "b.c.d"));
+    public void sidecarErrorsNameTheKey() {
+        expectBadSidecar("", "invalid JSON sidecar");
+        expectBadSidecar("{\"labels\": [\"a\", \"b\"]", "invalid JSON sidecar");
+        expectBadSidecar("{\"labels\": [\"a\", \"b\"]} x", "invalid JSON sidecar: trailing characters");
+        expectBadSidecar("[\"a\", \"b\"]", "model sidecar: expected a JSON object");
+        expectBadSidecar("{\"labels\": \"a,b\"}", "labels: expected a JSON array");
+        expectBadSidecar("{\"labels\": [\"a\", 2]}", "labels[1]: expected a string");
+        expectBadSidecar("{\"labels\": [\"a\", \"a\"]}", "duplicate label 'a'");
+        expectBadSidecar("{\"labels\": [\"a\", \"b\"], \"sample_rate\": \"16000\"}", "sample_rate: expected a number");
+        expectBadSidecar("{\"labels\": [\"a\", \"b\"], \"window_samples\": 48000.5}",
+                "window_samples: expected an integer, got 48000.5");
+        expectBadSidecar("{\"labels\": [\"a\", \"b\"], \"window_samples\": 0}", "bad sample rate / window / hop");
+        expectBadSidecar("{\"labels\": [\"a\"]}", "need at least 2 labels");
     }
 
     @Test
-    public void miniJsonRejectsMalformedInput() {
-        String[] bad = {"", "{", "[1,]", "{\"a\" 1}", "01", "1.", "-", "tru", "\"abc", "[1] x", "{'a': 1}", "\"\\x\""};
-        for (String s : bad) {
-            try {
-                MiniJson.parse(s);
-                fail("accepted " + s);
-            } catch (MiniJson.JsonException e) {
-                assertTrue(e.getMessage(), e.getMessage().startsWith("invalid JSON"));
-            }
+    public void jsonNullCountsAsMissing() {
+        ModelInfo m = ModelInfo.fromSidecars(null,
+                "{\"labels\": [\"a\", \"b\"], \"sample_rate\": null, \"hop_samples\": null,"
+                        + " \"config\": {\"features\": null}}");
+        assertEquals(Windowing.SAMPLE_RATE, m.sampleRate);
+        assertEquals(Windowing.WINDOW_SAMPLES, m.hopSamples);
+    }
+
+    private static void expectBadSidecar(String json, String fragment) {
+        try {
+            ModelInfo.fromSidecars(null, json);
+            fail("accepted " + json);
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains(fragment));
         }
     }
 

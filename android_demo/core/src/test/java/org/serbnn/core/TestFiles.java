@@ -5,6 +5,8 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.file.Files;
+import org.json.JSONArray;
+import org.json.JSONException;
 
 /** Helpers shared by the tests: system properties, file reading and WAV byte building. */
 final class TestFiles {
@@ -26,6 +28,30 @@ final class TestFiles {
 
     static String readUtf8(File f) throws IOException {
         return new String(Files.readAllBytes(f.toPath()), Charset.forName("UTF-8"));
+    }
+
+    static int[] ints(JSONArray a) throws JSONException {
+        int[] out = new int[a.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.getInt(i);
+        }
+        return out;
+    }
+
+    static double[] doubles(JSONArray a) throws JSONException {
+        double[] out = new double[a.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = a.getDouble(i);
+        }
+        return out;
+    }
+
+    static float[] floats(JSONArray a) throws JSONException {
+        float[] out = new float[a.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) a.getDouble(i);
+        }
+        return out;
     }
 
     /** Builder of RIFF/WAVE byte streams with arbitrary chunks. */
