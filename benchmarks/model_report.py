@@ -72,7 +72,7 @@ def report(name: str, args: argparse.Namespace) -> dict:
     from ser_bnn.models import build_model, rebuild_for_export
     from ser_bnn.summary import format_summary, model_summary
 
-    cfg = Config(model=ModelConfig(name=name, binary=name == "bcrnn", n_classes=args.classes))
+    cfg = Config(model=ModelConfig(name=name, n_classes=args.classes))
     keras.utils.set_random_seed(args.seed)
     model = build_model(cfg)
     summary = model_summary(model, cfg)

@@ -60,7 +60,7 @@ def model_sizes(model: str) -> dict:
     from ser_bnn.models import build_model
     from ser_bnn.summary import model_summary
 
-    cfg = Config(model=ModelConfig(name=model, binary=model == "bcrnn"))
+    cfg = Config(model=ModelConfig(name=model))
     return model_summary(build_model(cfg), cfg)
 
 

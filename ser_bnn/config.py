@@ -15,6 +15,9 @@ from typing import Any
 from ser_bnn.errors import ConfigError
 from ser_bnn.io import atomic_write_text
 
+NORMS = ("speaker", "global", "segment")
+READOUTS = ("mean", "meanstd", "last")
+
 
 @dataclass(frozen=True)
 class FeatureConfig:
@@ -31,9 +34,13 @@ class FeatureConfig:
     segment_frames: int = 300  # 3 s segments
     segment_hop_frames: int = 300  # hop between segments (300 = no overlap)
     standardize: bool = True  # standardize the log-Mel bands (padding frames excluded, then zero)
-    norm: str = "segment"  # "segment": online, each segment's own statistics; "global": fixed statistics
-    norm_mean: tuple[float, ...] = ()  # "global": per-band mean over the training speakers' frames
-    norm_std: tuple[float, ...] = ()  # "global": per-band standard deviation
+    # "speaker": each speaker's own statistics (training: offline, over the speaker's audio);
+    # "global": fixed statistics of the training speakers; "segment": each 3 s segment's own.
+    norm: str = "speaker"
+    # per-band mean / std over the training speakers' frames: the fixed statistics of "global", and the
+    # default statistics of "speaker" (used where no speaker statistics are given, e.g. an exported model)
+    norm_mean: tuple[float, ...] = ()
+    norm_std: tuple[float, ...] = ()
     std_floor: float = 1e-3
 
     @property
@@ -54,10 +61,14 @@ class FeatureConfig:
             raise ConfigError(f"n_fft must be a power of two >= win_length, got {self.n_fft}")
         if self.segment_hop_frames <= 0 or self.segment_frames <= 0:
             raise ConfigError("segment_frames and segment_hop_frames must be positive")
-        if self.norm not in ("segment", "global"):
-            raise ConfigError(f"norm must be 'segment' or 'global', got {self.norm!r}")
-        if self.norm == "global" and self.norm_mean and len(self.norm_mean) != self.n_mels:
-            raise ConfigError(f"norm_mean needs {self.n_mels} values, got {len(self.norm_mean)}")
+        if self.norm not in NORMS:
+            raise ConfigError(f"features.norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
+        for name in ("norm_mean", "norm_std"):
+            v = getattr(self, name)
+            if v and len(v) != self.n_mels:
+                raise ConfigError(f"{name} needs {self.n_mels} values, got {len(v)}")
+        if self.norm_std and min(self.norm_std) <= 0:
+            raise ConfigError("norm_std must be positive")
         if not 0 <= self.fmin < self.fmax <= self.sample_rate / 2:
             raise ConfigError(f"need 0 <= fmin < fmax <= sample_rate/2, got {self.fmin}, {self.fmax}")
 
@@ -67,7 +78,6 @@ class ModelConfig:
     """BCRNN / CRNN shape (paper section 3 and 4.2). `binary=False` gives the float CRNN twin."""
 
     name: str = "bcrnn"  # "bcrnn" (binary) or "crnn" (full precision, same code path)
-    binary: bool = True
     n_classes: int = 7
     conv_filters: int = 128
     conv_kernel: tuple[int, int] = (5, 3)  # (time, frequency)
@@ -75,32 +85,77 @@ class ModelConfig:
     binary_first_layer: bool = True  # binarize the log-Mel input of the conv (paper) or keep it float
     xnor_input_scale: bool = True  # XNOR-Net K scaling of the conv input
     lstm_units: int = 128
+    # BiLSTM read-out: "last" state of each direction (paper), or the "mean" (or mean and std,
+    # "meanstd") over time of each direction's outputs, zero-padded steps excluded
+    readout: str = "mean"
     fc_units: int = 64
-    dropout: float = 0.0
+    dropout: float = 0.3  # on the BiLSTM read-out and before the classifier (training only)
+
+    @property
+    def binary(self) -> bool:
+        """The BCRNN is binary, its CRNN twin is not."""
+        return self.name == "bcrnn"
 
     def validate(self) -> None:
         if self.name not in ("bcrnn", "crnn"):
             raise ConfigError(f"model must be 'bcrnn' or 'crnn', got {self.name!r}")
         if self.n_classes < 2:
             raise ConfigError(f"need at least 2 classes, got {self.n_classes}")
+        if self.readout not in READOUTS:
+            raise ConfigError(f"model.readout must be one of {', '.join(READOUTS)}, got {self.readout!r}")
+        if len(self.conv_kernel) != 2 or len(self.pool_size) != 2:
+            raise ConfigError("conv_kernel and pool_size must have two entries (time, frequency)")
+        if min(self.conv_filters, self.lstm_units, self.fc_units, *self.conv_kernel, *self.pool_size) < 1:
+            raise ConfigError(
+                "conv_filters, lstm_units, fc_units, conv_kernel and pool_size must be positive"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"model.dropout must be in [0, 1), got {self.dropout}")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimiser and schedule. The paper: Adam, lr 1e-5, batch 40."""
+    """Optimiser, schedule, augmentation and model selection. The paper: Adam, lr 1e-5, batch 40."""
 
     epochs: int = 40
     batch_size: int = 16
-    learning_rate: float = 1e-3
+    learning_rate: float = 1e-3  # peak Adam learning rate
+    warmup_epochs: int = 2  # linear warm-up from lr/10 to lr
+    lr_decay: str = "cosine"  # "cosine" to min_lr_ratio * lr at the last epoch, or "none"
+    min_lr_ratio: float = 0.05
+    weight_decay: float = 1e-4  # decoupled (AdamW-style) decay of float weights; binary latent weights never
     seed: int = 0
-    patience: int = 12
+    patience: int = 12  # early stopping: epochs without a better (smoothed) dev UAR
+    select_window: int = 3  # model selection on the mean dev UAR of the last N epochs
     train_segment_hop_frames: int = 100  # overlapping training segments (augmentation)
-    dev_speakers: int = 1  # training speakers held out for model selection
+    dev_speakers: int = 2  # training speakers held out for model selection (both genders when >= 2)
+    speed_perturb: tuple[float, ...] = (0.9, 1.0, 1.1)  # each epoch draws one speed per utterance
+    gain_db: float = 6.0  # random gain in +-gain_db per training segment (0: off)
     spec_augment: bool = True  # random time/frequency masks on training segments (SpecAugment)
     time_masks: int = 2
     time_mask_frames: int = 40
     freq_masks: int = 2
     freq_mask_bands: int = 6
+    teacher: str = ""  # run directory of a trained float twin: initialise from it and distill
+    distill_weight: float = 0.0  # loss = (1 - w) * CE + w * T^2 * KL(teacher || student) at temperature T
+    distill_temperature: float = 2.0
+
+    def validate(self) -> None:
+        positive = ("epochs", "batch_size", "learning_rate", "patience", "select_window")
+        for name in (*positive, "train_segment_hop_frames", "distill_temperature"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"train.{name} must be positive, got {getattr(self, name)}")
+        for name in ("warmup_epochs", "weight_decay", "dev_speakers", "gain_db", "min_lr_ratio"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"train.{name} must be >= 0, got {getattr(self, name)}")
+        if self.lr_decay not in ("cosine", "none"):
+            raise ConfigError(f"train.lr_decay must be 'cosine' or 'none', got {self.lr_decay!r}")
+        if not self.speed_perturb or min(self.speed_perturb) <= 0.5 or max(self.speed_perturb) >= 2.0:
+            raise ConfigError(f"train.speed_perturb needs factors in (0.5, 2), got {self.speed_perturb}")
+        if not 0.0 <= self.distill_weight <= 1.0:
+            raise ConfigError(f"train.distill_weight must be in [0, 1], got {self.distill_weight}")
+        if self.distill_weight > 0 and not self.teacher:
+            raise ConfigError("train.distill_weight > 0 needs a teacher run (--teacher RUN_DIR)")
 
 
 @dataclass(frozen=True)
@@ -112,6 +167,21 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     labels: tuple[str, ...] = ()
     dataset: str = "emodb"
+
+    def validate(self) -> Config:
+        """Check every section and the shapes they imply together; returns self."""
+        self.features.validate()
+        self.model.validate()
+        self.train.validate()
+        pt, pf = self.model.pool_size
+        if self.features.segment_frames < pt or self.features.n_mels < pf:
+            raise ConfigError(
+                f"segment of {self.features.segment_frames} frames x {self.features.n_mels} mels is smaller "
+                f"than the pooling {self.model.pool_size}"
+            )
+        if self.labels and len(self.labels) != self.model.n_classes:
+            raise ConfigError(f"{len(self.labels)} labels but model.n_classes={self.model.n_classes}")
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,7 +196,7 @@ class Config:
     def from_dict(cls, d: dict[str, Any]) -> Config:
         try:
             feats = _build(FeatureConfig, d.get("features", {}))
-            model = _build(ModelConfig, d.get("model", {}))
+            model = _build(ModelConfig, _legacy_model_keys(d.get("model", {})))
             train = _build(TrainConfig, d.get("train", {}))
             return cls(
                 features=feats,
@@ -153,6 +223,16 @@ class Config:
         return dataclasses.replace(self, **sections)
 
 
+def _legacy_model_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """Configs written before `binary` was derived from `name` carry both; they must agree."""
+    values = dict(values)
+    if "binary" in values:
+        binary = values.pop("binary")
+        if bool(binary) != (values.get("name", "bcrnn") == "bcrnn"):
+            raise ConfigError(f"model.binary={binary} contradicts model.name={values.get('name', 'bcrnn')!r}")
+    return values
+
+
 def _build(kind: type, values: dict[str, Any]) -> Any:
     names = {f.name for f in dataclasses.fields(kind)}
     unknown = set(values) - names
@@ -160,3 +240,35 @@ def _build(kind: type, values: dict[str, Any]) -> Any:
         raise ConfigError(f"unknown {kind.__name__} keys: {sorted(unknown)}")
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     return kind(**kwargs)
+
+
+def paper_config() -> Config:
+    """The paper's setting: per-segment online standardization, last-state read-out, no dropout,
+    Adam lr 1e-5 at a constant rate, batch 40, non-overlapping segments, no augmentation."""
+    return Config(
+        features=FeatureConfig(norm="segment"),
+        model=ModelConfig(readout="last", dropout=0.0),
+        train=TrainConfig(
+            batch_size=40,
+            learning_rate=1e-5,
+            warmup_epochs=0,
+            lr_decay="none",
+            weight_decay=0.0,
+            select_window=1,
+            train_segment_hop_frames=300,
+            dev_speakers=1,
+            speed_perturb=(1.0,),
+            gain_db=0.0,
+            spec_augment=False,
+        ),
+    )
+
+
+PRESETS = {"default": Config, "paper": paper_config}
+
+
+def preset(name: str) -> Config:
+    """A named experiment setting: `default` (the best recipe measured) or `paper`."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]()

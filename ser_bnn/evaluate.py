@@ -7,32 +7,17 @@ from pathlib import Path
 
 from ser_bnn.config import Config
 from ser_bnn.errors import SerBnnError
+from ser_bnn.rundir import finish_run, load_trained, read_state
 
 
 def _fold_dirs(run_dir: Path) -> list[Path]:
     return sorted(p.parent for p in run_dir.glob("*/split.json"))
 
 
-def load_trained(run_dir: Path, batch_size: int | None = None):  # noqa: ANN201 - (model, cfg)
-    """Rebuild the model from `config.json` and load `best_weights.h5`."""
-    from ser_bnn.models import build_model
-
-    cfg = Config.load(run_dir / "config.json")
-    weights = run_dir / "best_weights.h5"
-    if not weights.is_file():
-        raise SerBnnError(f"{run_dir} has no best_weights.h5 (training never finished an epoch)")
-    model = build_model(cfg, batch_size=batch_size)
-    try:
-        model.load_weights(str(weights))
-    except (ValueError, OSError) as e:
-        raise SerBnnError(f"cannot load {weights}: {str(e).splitlines()[0]}") from None
-    return model, cfg
-
-
 def evaluate_fold_dir(run_dir: Path, data_dir: str | None, cache_dir: Path | None, progress: bool) -> dict:
     from ser_bnn.corpora import load_corpus
-    from ser_bnn.features import corpus_segments
-    from ser_bnn.train import evaluate_segments, finish_run, read_state
+    from ser_bnn.normalization import network_inputs
+    from ser_bnn.train import evaluate_segments
 
     state = read_state(run_dir)
     if state is None or state.get("status") != "complete":
@@ -52,7 +37,7 @@ def evaluate_fold_dir(run_dir: Path, data_dir: str | None, cache_dir: Path | Non
         )
     test = [by_id[i] for i in split["test"]]
     labels = list(cfg.labels)
-    seg = corpus_segments(test, cfg.features, None, cache_dir, progress)
+    seg = network_inputs(test, cfg.features, None, cache_dir, progress)
     metrics = evaluate_segments(model, seg, [labels.index(u.label) for u in test], labels)
     old = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").is_file() else {}
     for k in ("epochs_trained", "best_epoch", "train_seconds", "best_dev_uar", "dev_speakers"):
@@ -69,7 +54,7 @@ def evaluate_run(
     run_dir: Path, data_dir: str | None = None, cache_dir: Path | None = None, progress: bool = True
 ) -> dict:
     """Evaluate a run directory; for LOSO runs, every fold and the aggregate."""
-    from ser_bnn.train import aggregate_folds, read_state
+    from ser_bnn.experiment import aggregate_folds
 
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():

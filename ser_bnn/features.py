@@ -6,7 +6,6 @@ modification time, so a cache built with other parameters or other files is neve
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -50,12 +49,11 @@ def global_norm_stats(
     utterances: Sequence, cfg: FeatureConfig, cache_dir: Path | None = None, progress: bool = True
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-band mean and standard deviation of the raw log-Mel over all frames holding signal."""
-    raw = dataclasses.replace(cfg, standardize=False, norm="segment", norm_mean=(), norm_std=())
-    seg = corpus_segments(utterances, raw, None, cache_dir, progress)
-    frames = seg.x.reshape(-1, cfg.n_mels).astype(np.float64)
-    frames = frames[np.any(frames != np.float32(np.log(cfg.log_offset)), axis=1)]  # drop zero padding
-    mean = frames.mean(axis=0)
-    std = np.maximum(frames.std(axis=0), cfg.std_floor)
+    from ser_bnn.normalization import raw_config, stats_of
+
+    seg = corpus_segments(utterances, raw_config(cfg), None, cache_dir, progress)
+    st = stats_of(seg.x, cfg)
+    mean, std = st.mean(), st.std(cfg.std_floor)
     return tuple(round(float(v), 6) for v in mean), tuple(round(float(v), 6) for v in std)
 
 
@@ -66,9 +64,14 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ser-bnn"
 
 
-def cache_key(paths: Sequence[Path], ids: Sequence[str], cfg: FeatureConfig, hop_frames: int) -> str:
+def cache_key(
+    paths: Sequence[Path], ids: Sequence[str], cfg: FeatureConfig, hop_frames: int, speed: float = 1.0
+) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps({"v": CACHE_VERSION, "cfg": asdict(cfg), "hop": hop_frames}, sort_keys=True).encode())
+    key = {"v": CACHE_VERSION, "cfg": asdict(cfg), "hop": hop_frames}
+    if speed != 1.0:
+        key["speed"] = speed
+    h.update(json.dumps(key, sort_keys=True).encode())
     for uid, p in zip(ids, paths, strict=True):
         st = Path(p).stat()
         h.update(f"{uid}\0{Path(p).resolve()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
@@ -106,14 +109,19 @@ def corpus_segments(
     cache_dir: Path | None = None,
     progress: bool = True,
     use_cache: bool = True,
+    speed: float = 1.0,
 ) -> SegmentSet:
-    """Features of every segment of `utterances`, read from or written to the cache."""
+    """Features of every segment of `utterances`, read from or written to the cache.
+
+    `speed` != 1 plays the audio that much faster (resampled: tempo and pitch change together,
+    the usual speed perturbation for augmentation).
+    """
     from ser_bnn.audio import load_audio
 
     hop = hop_frames or cfg.segment_hop_frames
     ids = [u.id for u in utterances]
     paths = [Path(u.path) for u in utterances]
-    key = cache_key(paths, ids, cfg, hop)
+    key = cache_key(paths, ids, cfg, hop, speed)
     cache_file = (cache_dir or default_cache_dir()) / f"segments-{key[:24]}.npz"
     if use_cache and cache_file.is_file():
         try:
@@ -128,6 +136,10 @@ def corpus_segments(
 
         it = tqdm(paths, desc="audio", unit="file", leave=False)
     waves = [load_audio(p, cfg.sample_rate) for p in it]
+    if speed != 1.0:
+        import soxr
+
+        waves = [soxr.resample(w, cfg.sample_rate * speed, cfg.sample_rate).astype(np.float32) for w in waves]
     x, utt = compute_segments(waves, cfg, hop, progress=progress)
     if use_cache:
 

@@ -12,7 +12,8 @@ NumPy/librosa computation the layer is tested against; it documents what the lay
 3. Slaney Mel filterbank (librosa's), `n_mels` bands; `log(mel + log_offset)`;
 4. standardization per Mel band, either online (`norm="segment"`: each segment's own mean and
    standard deviation over the frames that hold signal) or with fixed statistics estimated on
-   the training speakers (`norm="global"`, stored in the config so export bakes them in);
+   the training speakers (`norm="global"`, and the default statistics of `norm="speaker"`,
+   stored in the config so export bakes them in; `ser_bnn.normalization` applies a speaker's own);
    frames that are exactly zero (the zero padding of the last segment) are left out of the
    statistics and set to 0 afterwards, i.e. padded with zeros in the standardized domain.
 """
@@ -25,6 +26,11 @@ from typing import Any
 import numpy as np
 
 from ser_bnn.config import FeatureConfig
+from ser_bnn.errors import ConfigError
+
+# Norms the layer applies with the fixed `norm_mean` / `norm_std` of the config: "global", and
+# "speaker" with its default statistics (a speaker's own statistics are applied outside the layer).
+FIXED_STATS_NORMS = ("global", "speaker")
 
 
 @lru_cache(maxsize=8)
@@ -75,7 +81,9 @@ def logmel_reference(wave: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     if not cfg.standardize:
         return logmel
     valid = (np.abs(frames).max(axis=1) > 0).astype(np.float64)[:, None]
-    if cfg.norm == "global":
+    if cfg.norm in FIXED_STATS_NORMS:
+        if not cfg.norm_mean:
+            raise ConfigError(f"norm={cfg.norm!r} needs norm_mean/norm_std (computed by training)")
         return (logmel - np.array(cfg.norm_mean)) / np.array(cfg.norm_std) * valid
     count = max(valid.sum(), 1.0)
     mean = (logmel * valid).sum(axis=0) / count
@@ -109,6 +117,9 @@ def get_frontend_class():  # noqa: ANN201
             if isinstance(features, dict):
                 features = FeatureConfig(**features)
             self.features = features or FeatureConfig()
+            c = self.features
+            if c.standardize and c.norm in FIXED_STATS_NORMS and not c.norm_mean:
+                raise ConfigError(f"norm={c.norm!r} needs norm_mean/norm_std (computed by training)")
             ids, weights = sparse_mel(self.features)
             self._mel_ids = [tf.constant(i) for i in ids]
             self._mel_w = [tf.constant(w[:, None]) for w in weights]
@@ -141,7 +152,7 @@ def get_frontend_class():  # noqa: ANN201
             if not c.standardize:
                 return logmel
             valid = tf.cast(tf.reduce_max(tf.abs(frames), axis=-1, keepdims=True) > 0.0, tf.float32)
-            if c.norm == "global":
+            if c.norm in FIXED_STATS_NORMS:
                 mean = tf.constant(np.array(c.norm_mean, np.float32))
                 inv_std = tf.constant(1.0 / np.array(c.norm_std, np.float32))
                 return (logmel - mean) * inv_std * valid

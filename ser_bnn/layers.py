@@ -49,7 +49,7 @@ def xnor_input_scale(x: tf.Tensor, kernel_size: tuple[int, int]) -> tf.Tensor:
     """
     kh, kw = kernel_size
     a = tf.reduce_mean(tf.abs(x), axis=-1, keepdims=True)
-    box = tf.constant(np.full((kh, kw, 1, 1), 1.0 / (kh * kw), dtype=np.float32))
+    box = tf.constant(np.full((kh, kw, 1, 1), 1.0 / (kh * kw), dtype=np.float32), dtype=x.dtype)
     return tf.nn.conv2d(a, box, strides=1, padding="SAME")
 
 
@@ -233,7 +233,7 @@ def _unit_forget_bias(units: int):
 
 @keras.utils.register_keras_serializable(package="ser_bnn")
 class BinaryLSTM(keras.layers.Layer):
-    """One direction of the binary LSTM: [B, T, C] -> final hidden state [B, H].
+    """One direction of the binary LSTM: [B, T, C] -> read-out [B, H] (or [B, 2H] for "meanstd").
 
     The input projection sign(W_x) . sign(x_t) for all T steps is one 1x1 binary QuantConv2D
     on [B, T, 1, C] outside the loop; `keras.backend.rnn` (the while loop behind
@@ -243,17 +243,34 @@ class BinaryLSTM(keras.layers.Layer):
     which the LCE converter does first.)
     `go_backwards=True` reads the sequence from the end. Build the two directions of a
     bidirectional layer as two instances (each with its own weights and config).
+
+    Read-out: `last` returns the final hidden state (paper); `mean` and `meanstd` take inputs
+    `[x, valid]` with `valid` [B, T] (1 for steps that hold signal, 0 for zero padding) and return
+    the mean (and standard deviation) of h_t over the valid steps. The sums are carried as extra
+    loop states, so the converted graph keeps one WHILE loop and no per-step output list.
     """
 
-    def __init__(self, units: int, binary: bool = True, go_backwards: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int,
+        binary: bool = True,
+        go_backwards: bool = False,
+        readout: str = "last",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
+        if readout not in ("last", "mean", "meanstd"):
+            raise ValueError(f"readout must be 'last', 'mean' or 'meanstd', got {readout!r}")
         self.units = int(units)
         self.binary = bool(binary)
         self.go_backwards = bool(go_backwards)
+        self.readout = readout
         self.input_proj = _quant_conv(4 * self.units, (1, 1), self.binary, name="input_proj")
         self.cell: BinaryLSTMCell | None = None
 
-    def build(self, input_shape: tf.TensorShape) -> None:
+    def build(self, input_shape: Any) -> None:
+        if self.readout != "last":
+            input_shape = input_shape[0]
         input_shape = tf.TensorShape(input_shape)
         self.time_steps = input_shape[1]
         self.input_dim = int(input_shape[-1])
@@ -271,25 +288,50 @@ class BinaryLSTM(keras.layers.Layer):
         return (total / (self.input_dim + self.units))[None, :]
 
     @tf.autograph.experimental.do_not_convert
-    def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
+    def call(self, inputs: Any, training: bool | None = None) -> tf.Tensor:
+        valid = None
+        if self.readout != "last":
+            inputs, valid = inputs
         proj = tf.squeeze(self.input_proj(tf.expand_dims(inputs, 2)), 2)
+        step_dim = 4 * self.units
         if self.binary:
             alpha = self.alpha()
             proj = tf.concat([proj, tf.reduce_mean(tf.abs(inputs), axis=-1, keepdims=True)], axis=-1)
+            step_dim += 1
         else:
             alpha = None
         zeros = tf.zeros(tf.stack([tf.shape(inputs)[0], self.units]), dtype=inputs.dtype)
+        states = [zeros, zeros]
+        if valid is not None:
+            proj = tf.concat([proj, valid[:, :, None]], axis=-1)
+            states += [zeros] * (2 if self.readout == "meanstd" else 1)
 
         def step(x_t: tf.Tensor, states: list[tf.Tensor]) -> tuple[tf.Tensor, list[tf.Tensor]]:
-            return self.cell(x_t, states, alpha=alpha)
+            h, new = self.cell(x_t[:, :step_dim], states[:2], alpha=alpha)
+            if valid is None:
+                return h, new
+            v = x_t[:, step_dim:]
+            sums = [states[2] + v * h]
+            if self.readout == "meanstd":
+                sums.append(states[3] + v * tf.square(h))
+            return h, new + sums
 
-        last, _, _ = keras.backend.rnn(
-            step, proj, [zeros, zeros], go_backwards=self.go_backwards, return_all_outputs=False
+        last, _, final = keras.backend.rnn(
+            step, proj, states, go_backwards=self.go_backwards, return_all_outputs=False
         )
-        return last
+        if valid is None:
+            return last
+        count = tf.maximum(tf.reduce_sum(valid, axis=1, keepdims=True), 1.0)
+        mean = final[2] / count
+        if self.readout == "mean":
+            return mean
+        var = tf.maximum(final[3] / count - tf.square(mean), 0.0)
+        return tf.concat([mean, tf.sqrt(var + 1e-6)], axis=-1)
 
-    def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
-        return tf.TensorShape([input_shape[0], self.units])
+    def compute_output_shape(self, input_shape: Any) -> tf.TensorShape:
+        if self.readout != "last":
+            input_shape = input_shape[0]
+        return tf.TensorShape([input_shape[0], self.units * (2 if self.readout == "meanstd" else 1)])
 
     def mac_counts(self) -> tuple[int, int]:
         """(binary MACs, float MACs) of the input and recurrent projections over all timesteps."""
@@ -302,4 +344,27 @@ class BinaryLSTM(keras.layers.Layer):
             "units": self.units,
             "binary": self.binary,
             "go_backwards": self.go_backwards,
+            "readout": self.readout,
         }
+
+
+@keras.utils.register_keras_serializable(package="ser_bnn")
+class ValidSteps(keras.layers.Layer):
+    """[B, T, F] standardized features -> [B, T // pool] in {0, 1}: 1 where any frame of the pooling
+    window holds signal. Zero padding (and SpecAugment's time masks) are all-zero frames."""
+
+    def __init__(self, pool: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pool = int(pool)
+
+    @tf.autograph.experimental.do_not_convert
+    def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
+        steps = inputs.shape[1] // self.pool
+        frame = tf.cast(tf.reduce_max(tf.abs(inputs[:, : steps * self.pool]), axis=-1) > 0.0, inputs.dtype)
+        return tf.reduce_max(tf.reshape(frame, [-1, steps, self.pool]), axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> tf.TensorShape:
+        return tf.TensorShape([input_shape[0], input_shape[1] // self.pool])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "pool": self.pool}

@@ -2,8 +2,10 @@
 
 [B, T=300, 40] log-Mel -> [B, 300, 40, 1]
 -> binary conv 128 x (5x3), XNOR K, 2x2 max-pool, BatchNorm, PReLU  -> [B, 150, 20, 128]
--> [B, 150, 2560] -> binary LSTM 128, forward and backward (final states) -> [B, 256]
--> binary FC 64, BatchNorm, PReLU, dropout -> float Dense softmax -> [B, n_classes].
+-> [B, 150, 2560] -> binary LSTM 128, forward and backward -> read-out [B, 256]: the mean over
+   the steps that hold signal of each direction's outputs (default), their mean and std [B, 512],
+   or the final states (paper)
+-> dropout -> binary FC 64, BatchNorm, PReLU, dropout -> float Dense softmax -> [B, n_classes].
 
 The paper pools after BatchNorm and PReLU; pooling first computes the same function whenever
 a channel's BatchNorm scale and PReLU slope are non-negative (both are then monotone, so they
@@ -25,7 +27,7 @@ import tf_keras as keras
 
 from ser_bnn.config import Config, FeatureConfig, ModelConfig
 from ser_bnn.errors import ConfigError, ExportError, SerBnnError
-from ser_bnn.layers import BinaryConv2D, BinaryDense, BinaryLSTM, BinaryLSTMCell
+from ser_bnn.layers import BinaryConv2D, BinaryDense, BinaryLSTM, BinaryLSTMCell, ValidSteps
 
 ModelSpec = Config | tuple[ModelConfig, FeatureConfig]
 
@@ -44,29 +46,13 @@ def _configs(cfg: ModelSpec) -> tuple[ModelConfig, FeatureConfig]:
     raise ConfigError(f"expected a Config or (ModelConfig, FeatureConfig), got {type(cfg).__name__}")
 
 
-def is_binary(mc: ModelConfig) -> bool:
-    """'bcrnn' is binary, 'crnn' is not; `ModelConfig.binary` must agree with the name."""
-    mc.validate()
-    binary = mc.name == "bcrnn"
-    if mc.binary != binary:
-        raise ConfigError(f"model.name={mc.name!r} needs model.binary={binary}, got {mc.binary}")
-    return binary
-
-
 def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
     """Build the BCRNN (`model.name='bcrnn'`) or CRNN (`'crnn'`): log-Mel [B, T, n_mels] -> softmax."""
     mc, fc = _configs(cfg)
-    binary = is_binary(mc)
-    if len(mc.conv_kernel) != 2 or len(mc.pool_size) != 2:
-        raise ConfigError("conv_kernel and pool_size must have two entries (time, frequency)")
-    if min(mc.conv_filters, mc.lstm_units, mc.fc_units, *mc.conv_kernel, *mc.pool_size) < 1:
-        raise ConfigError("conv_filters, lstm_units, fc_units, conv_kernel and pool_size must be positive")
-    if not 0.0 <= mc.dropout < 1.0:
-        raise ConfigError(f"dropout must be in [0, 1), got {mc.dropout}")
+    Config(features=fc, model=mc).validate()
+    binary = mc.binary
     t, f = fc.segment_frames, fc.n_mels
     pt, pf = mc.pool_size
-    if t < pt or f < pf:
-        raise ConfigError(f"segment of {t} frames x {f} mels is smaller than the pooling {mc.pool_size}")
 
     inputs = keras.Input(shape=(t, f), batch_size=batch_size, name="logmel")
     x = keras.layers.Reshape((t, f, 1), name="add_channel")(inputs)
@@ -82,9 +68,13 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
     x = keras.layers.PReLU(PRELU_INIT, shared_axes=[1, 2], name="bconv_prelu")(x)
     steps, bins = t // pt, f // pf
     x = keras.layers.Reshape((steps, bins * mc.conv_filters), name="to_sequence")(x)
-    h_fw = BinaryLSTM(mc.lstm_units, binary=binary, go_backwards=False, name="blstm_fw")(x)
-    h_bw = BinaryLSTM(mc.lstm_units, binary=binary, go_backwards=True, name="blstm_bw")(x)
+    if mc.readout != "last":
+        x = [x, ValidSteps(pt, name="valid_steps")(inputs)]
+    h_fw = BinaryLSTM(mc.lstm_units, binary=binary, readout=mc.readout, name="blstm_fw")(x)
+    h_bw = BinaryLSTM(mc.lstm_units, binary=binary, go_backwards=True, readout=mc.readout, name="blstm_bw")(x)
     x = keras.layers.Concatenate(name="blstm_concat")([h_fw, h_bw])
+    if mc.dropout > 0:
+        x = keras.layers.Dropout(mc.dropout, name="readout_dropout")(x)
     x = BinaryDense(mc.fc_units, binary=binary, name="bfc")(x)
     x = keras.layers.BatchNormalization(momentum=0.9, name="bfc_bn")(x)
     x = keras.layers.PReLU(PRELU_INIT, name="bfc_prelu")(x)
@@ -111,6 +101,7 @@ def custom_objects() -> dict[str, Any]:
         "BinaryDense": BinaryDense,
         "BinaryLSTM": BinaryLSTM,
         "BinaryLSTMCell": BinaryLSTMCell,
+        "ValidSteps": ValidSteps,
         "QuantConv2D": lq.layers.QuantConv2D,
         "SteSign": lq.quantizers.SteSign,
         "WeightClip": lq.constraints.WeightClip,

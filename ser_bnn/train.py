@@ -1,50 +1,46 @@
-"""Speaker-independent training with per-epoch checkpoints, resume and early stopping.
+"""Speaker-independent training of one fold: augmentation, schedule, model selection, distillation.
 
-A run directory holds `config.json`, `labels.txt`, `split.json`, `state.json`, `checkpoints/`
-(last epoch: weights, optimizer, counters), `best_weights.h5` (best on the development
-speakers), `history.csv`, `tb/` (TensorBoard), and when finished `model/` (SavedModel),
-`metrics.json` and `confusion.png`. `state.json` says `training` until everything is
-written, then `complete`; every file is written atomically, so a killed run is either
-resumable with `--resume` or complete, never half-written.
+Per epoch: one speed version per utterance (`augment.EpochSampler`), random gain and SpecAugment
+masks, a learning rate from `lr_at` (linear warm-up, cosine decay), Adam with decoupled weight
+decay on the float weights, and optionally distillation from a trained float twin
+(`train.teacher`, `train.distill_weight`). After each epoch the model is evaluated on the
+development speakers (carved from the training speakers); `best_weights.h5` keeps the epoch with
+the best mean dev UAR over the last `select_window` epochs. Test speakers are only used once,
+after training. Every epoch is checkpointed in the run directory (`ser_bnn.rundir`), so a killed
+run resumes with `--resume`.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
-import shutil
+import math
 import time
 import weakref
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from ser_bnn.augment import EpochSampler, random_gain, spec_augment
 from ser_bnn.config import Config
 from ser_bnn.errors import SerBnnError
-from ser_bnn.features import SegmentSet, corpus_segments, global_norm_stats
+from ser_bnn.features import SegmentSet, global_norm_stats
 from ser_bnn.io import atomic_write, atomic_write_text
-from ser_bnn.metrics import confusion_matrix, plot_confusion, pool_utterances, scores
+from ser_bnn.metrics import confusion_matrix, pool_utterances, scores
+from ser_bnn.normalization import network_inputs
+from ser_bnn.rundir import (
+    BEST_WEIGHTS,
+    check_run_dir,
+    finish_run,
+    load_trained,
+    read_history,
+    save_savedmodel,
+    write_history,
+    write_state,
+)
 
 _PREDICT_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-HISTORY_FIELDS = ["epoch", "loss", "accuracy", "dev_uar", "dev_wa", "lr", "seconds"]
-
-
-def read_state(run_dir: Path) -> dict | None:
-    p = Path(run_dir) / "state.json"
-    if not p.is_file():
-        return None
-    try:
-        return json.loads(p.read_text())
-    except (OSError, json.JSONDecodeError):
-        raise SerBnnError(f"{p} is unreadable; remove the run directory or use another --out") from None
-
-
-def write_state(run_dir: Path, **state: object) -> None:
-    atomic_write_text(Path(run_dir) / "state.json", json.dumps(state, indent=2) + "\n")
 
 
 def predict_segments(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray:  # noqa: ANN001
@@ -79,35 +75,56 @@ def evaluate_segments(model, seg: SegmentSet, y_utt: Sequence[int], labels: Sequ
     return out
 
 
-def spec_augment(x: np.ndarray, t, rng: np.random.Generator) -> np.ndarray:  # noqa: ANN001
-    """SpecAugment masks on standardized features: masked cells become 0 (the features' mean)."""
-    x = x.copy()
-    n, frames, bands = x.shape
-    for _ in range(t.time_masks):
-        w = rng.integers(0, t.time_mask_frames + 1, n)
-        s = rng.integers(0, frames, n)
-        idx = np.arange(frames)[None, :]
-        x[(idx >= s[:, None]) & (idx < (s + w)[:, None])] = 0.0
-    for _ in range(t.freq_masks):
-        w = rng.integers(0, t.freq_mask_bands + 1, n)
-        s = rng.integers(0, bands, n)
-        idx = np.arange(bands)[None, :]
-        m = (idx >= s[:, None]) & (idx < (s + w)[:, None])
-        x *= ~m[:, None, :]
-    return x
+def lr_at(t, epoch: int) -> float:  # noqa: ANN001 - TrainConfig
+    """Learning rate of a (0-based) epoch: linear warm-up from lr/10, then cosine decay or constant."""
+    lr, w = t.learning_rate, t.warmup_epochs
+    if epoch < w:
+        return lr * (0.1 + 0.9 * epoch / w)
+    if t.lr_decay == "none":
+        return lr
+    span = max(t.epochs - w - 1, 1)
+    frac = min((epoch - w) / span, 1.0)
+    low = lr * t.min_lr_ratio
+    return low + (lr - low) * 0.5 * (1.0 + math.cos(math.pi * frac))
 
 
-def make_train_step(model, opt):  # noqa: ANN001, ANN201
-    """One Adam step on a batch with per-example weights (class balance).
+def decayed_weights(model) -> list:  # noqa: ANN001, ANN201
+    """Float kernels (weight decay applies to them); binary latent kernels are clipped, never decayed."""
+    import larq as lq
+
+    binary = {
+        id(layer.kernel)
+        for layer in model.submodules
+        if isinstance(layer, lq.layers.QuantConv2D) and layer.kernel_quantizer is not None
+    }
+    return [v for v in model.trainable_weights if "kernel" in v.name and id(v) not in binary]
+
+
+def distill_loss(student_p, teacher_p, temperature: float):  # noqa: ANN001, ANN201
+    """Per-example T^2 * KL(teacher_T || student_T), both posteriors softened at temperature T."""
+    import tensorflow as tf
+
+    eps = 1e-7
+    pt = tf.nn.softmax(tf.math.log(teacher_p + eps) / temperature)
+    log_ps = tf.nn.log_softmax(tf.math.log(student_p + eps) / temperature)
+    kl = tf.reduce_sum(pt * (tf.math.log(pt + eps) - log_ps), axis=-1)
+    return temperature**2 * kl
+
+
+def make_train_step(model, opt, t, teacher=None):  # noqa: ANN001, ANN201
+    """One Adam step on a batch with per-example weights (class balance), then weight decay.
 
     A plain `tf.function` with autograph off: tracing tf_keras' `fit` machinery costs 25-55 s
     per process on this CPU, this costs a few seconds. The optimizer applies the kernels'
-    constraints (larq's weight clip) after each update, as `fit` does.
+    constraints (larq's weight clip) after each update, as `fit` does. With a teacher, the loss is
+    (1 - w) * weighted CE + w * weighted distillation loss.
     """
     import tensorflow as tf
     import tf_keras as keras
 
     spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
+    decay = decayed_weights(model) if t.weight_decay > 0 else []
+    w_kd = float(t.distill_weight) if teacher is not None else 0.0
 
     @tf.function(
         autograph=False, input_signature=[spec, tf.TensorSpec([None], tf.int32), tf.TensorSpec([None])]
@@ -116,11 +133,18 @@ def make_train_step(model, opt):  # noqa: ANN001, ANN201
         with tf.GradientTape() as tape:
             p = model(x, training=True)
             per = keras.losses.sparse_categorical_crossentropy(y, p)
+            if w_kd > 0:
+                per = (1.0 - w_kd) * per + w_kd * distill_loss(
+                    p, teacher(x, training=False), t.distill_temperature
+                )
             loss = tf.reduce_mean(per * w)
             if model.losses:
                 loss += tf.add_n(model.losses)
         grads = tape.gradient(loss, model.trainable_weights)
         opt.apply_gradients(zip(grads, model.trainable_weights, strict=True))
+        lr = tf.cast(opt.learning_rate, tf.float32)
+        for v in decay:
+            v.assign_sub(lr * t.weight_decay * v)
         correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(p, -1, output_type=tf.int32), y), tf.float32))
         return loss, correct
 
@@ -145,50 +169,46 @@ def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
     return {c: float(len(y) / (n_classes * counts[c])) if counts[c] else 0.0 for c in range(n_classes)}
 
 
-def _history_rows(path: Path, upto_epoch: int) -> list[dict]:
-    if not path.is_file():
-        return []
-    with open(path, newline="") as f:
-        return [r for r in csv.DictReader(f) if int(r["epoch"]) <= upto_epoch]
+def _smoothed(rows: list[dict], window: int) -> float:
+    vals = [float(r["dev_uar"]) for r in rows[-window:]]
+    return float(np.mean(vals)) if vals else float("nan")
 
 
-def _write_history(path: Path, rows: list[dict]) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=HISTORY_FIELDS)
-    w.writeheader()
-    w.writerows(rows)
-    atomic_write_text(path, buf.getvalue())
+def prepare_config(cfg: Config, fold, cache_dir: Path | None, progress: bool) -> Config:  # noqa: ANN001
+    """Fill in what training computes from the training speakers: the fixed statistics of
+    `global` (and the default statistics of `speaker`), estimated on the training speakers only."""
+    fc = cfg.features
+    if fc.standardize and fc.norm in ("global", "speaker") and not fc.norm_mean:
+        mean, std = global_norm_stats(fold.train, fc, cache_dir, progress)
+        cfg = cfg.replace(features=dataclasses.replace(fc, norm_mean=mean, norm_std=std))
+    return cfg.validate()
 
 
-def save_savedmodel(model, target: Path) -> None:  # noqa: ANN001
-    """Write a SavedModel into a temporary sibling and rename it into place."""
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save(str(tmp), save_format="tf", include_optimizer=False)
-    old = target.with_name(f".{target.name}.old")
-    if target.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    tmp.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+def _write_run_files(cfg: Config, fold, run_dir: Path, split_name: str) -> dict:  # noqa: ANN001
+    cfg.save(run_dir / "config.json")
+    atomic_write_text(run_dir / "labels.txt", "\n".join(cfg.labels) + "\n")
+    split_info = {
+        "split": split_name or fold.name,
+        "fold": fold.name,
+        "test_speakers": list(fold.test_speakers),
+        "dev_speakers": sorted({u.speaker for u in fold.dev}),
+        "train_speakers": sorted({u.speaker for u in fold.train}),
+        "train": [u.id for u in fold.train],
+        "dev": [u.id for u in fold.dev],
+        "test": [u.id for u in fold.test],
+    }
+    atomic_write_text(run_dir / "split.json", json.dumps(split_info, indent=1) + "\n")
+    return split_info
 
 
-def check_run_dir(run_dir: Path, resume: bool) -> dict | None:
-    """Refuse to overwrite a finished or foreign run; return the saved state when resuming."""
-    state = read_state(run_dir)
-    if resume:
-        if state is None:
-            if run_dir.exists() and any(run_dir.iterdir()):
-                raise SerBnnError(f"{run_dir} holds no resumable run (no state.json)")
-            return None
-        return state
-    if state is not None:
-        raise SerBnnError(
-            f"{run_dir} already holds a {state.get('status', 'unknown')} run; use --resume or another --out"
-        )
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise SerBnnError(f"{run_dir} exists and is not empty; choose another --out")
-    return None
+def _teacher(t, cfg: Config):  # noqa: ANN001, ANN202
+    if not t.teacher:
+        return None
+    teacher, tcfg = load_trained(Path(t.teacher))
+    if tcfg.model.binary or tcfg.features != cfg.features or tcfg.labels != cfg.labels:
+        raise SerBnnError(f"teacher {t.teacher} must be a float CRNN run with the same features and labels")
+    teacher.trainable = False
+    return teacher
 
 
 def train_fold(
@@ -213,46 +233,38 @@ def train_fold(
         return json.loads((run_dir / "metrics.json").read_text())
     if state is not None:
         saved = Config.load(run_dir / "config.json")
-        if (
-            saved.model != cfg.model
-            or _no_stats(saved.features) != _no_stats(cfg.features)
-            or (saved.labels != cfg.labels)
-        ):
+        if saved.model != cfg.model or _no_stats(saved.features) != _no_stats(cfg.features):
             raise SerBnnError(f"{run_dir} was started with another model/feature config; cannot resume")
+        if saved.labels != cfg.labels:
+            raise SerBnnError(f"{run_dir} was started with other labels; cannot resume")
         cfg = saved.replace(train=cfg.train)  # epochs/patience may be extended on resume
-    elif cfg.features.norm == "global" and not cfg.features.norm_mean:
-        mean, std = global_norm_stats(fold.train, cfg.features, cache_dir, progress)
-        cfg = cfg.replace(features=dataclasses.replace(cfg.features, norm_mean=mean, norm_std=std))
+    else:
+        cfg = prepare_config(cfg, fold, cache_dir, progress)
     run_dir.mkdir(parents=True, exist_ok=True)
     labels = list(cfg.labels)
     lab_idx = {lab: i for i, lab in enumerate(labels)}
-    cfg.save(run_dir / "config.json")
-    atomic_write_text(run_dir / "labels.txt", "\n".join(labels) + "\n")
-    split_info = {
-        "split": split_name or fold.name,
-        "fold": fold.name,
-        "test_speakers": list(fold.test_speakers),
-        "dev_speakers": sorted({u.speaker for u in fold.dev}),
-        "train_speakers": sorted({u.speaker for u in fold.train}),
-        "train": [u.id for u in fold.train],
-        "dev": [u.id for u in fold.dev],
-        "test": [u.id for u in fold.test],
-    }
-    atomic_write_text(run_dir / "split.json", json.dumps(split_info, indent=1) + "\n")
+    split_info = _write_run_files(cfg, fold, run_dir, split_name)
     if state is None:
         write_state(run_dir, status="training", epoch=0)
 
-    t = cfg.train
+    t, fc = cfg.train, cfg.features
     keras.utils.set_random_seed(t.seed)
-    fc = cfg.features
-    seg_train = corpus_segments(fold.train, fc, t.train_segment_hop_frames, cache_dir, progress)
-    y_train = np.array([lab_idx[fold.train[i].label] for i in seg_train.utt], np.int32)
-    seg_dev = corpus_segments(fold.dev, fc, None, cache_dir, progress) if fold.dev else None
+    versions = [
+        network_inputs(fold.train, fc, t.train_segment_hop_frames, cache_dir, progress, speed=s)
+        for s in t.speed_perturb
+    ]
+    y_utt_train = np.array([lab_idx[u.label] for u in fold.train], np.int32)
+    sampler = EpochSampler(versions, y_utt_train)
+    seg_dev = network_inputs(fold.dev, fc, None, cache_dir, progress) if fold.dev else None
     y_dev = [lab_idx[u.label] for u in fold.dev]
+    gain_std = np.array(fc.norm_std, np.float32) if fc.norm_std and fc.norm != "segment" else None
 
+    teacher = _teacher(t, cfg)
     model = build_model(cfg)
-    opt = keras.optimizers.Adam(learning_rate=t.learning_rate)
-    step = make_train_step(model, opt)
+    if teacher is not None and state is None:
+        model.set_weights(teacher.get_weights())  # the BCRNN's latent weights start from its float twin
+    opt = keras.optimizers.Adam(learning_rate=lr_at(t, 0))
+    step = make_train_step(model, opt, t, teacher)
     epoch_v = tf.Variable(0, dtype=tf.int64, trainable=False)
     best_v = tf.Variable(-1.0, dtype=tf.float64, trainable=False)
     bad_v = tf.Variable(0, dtype=tf.int64, trainable=False)
@@ -261,54 +273,60 @@ def train_fold(
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint)
     start = int(epoch_v.numpy())
-    hist_path = run_dir / "history.csv"
-    rows = _history_rows(hist_path, start)
+    rows = read_history(run_dir, start)
     writer = tf.summary.create_file_writer(str(run_dir / "tb"))
-    cw = class_weights(y_train, len(labels))
-    w_train = np.array([cw[int(c)] for c in y_train], np.float32)
+    cw = class_weights(y_utt_train[versions[0].utt], len(labels))
     t_start = time.perf_counter()
     seconds_before = float(state.get("train_seconds", 0.0)) if state else 0.0
 
-    epochs = range(start, t.epochs)
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=t.epochs, initial=start, desc=f"train {fold.name}", unit="epoch")
-    for epoch in epochs:
+    for epoch in range(start, t.epochs):
         if int(bad_v.numpy()) >= t.patience and seg_dev is not None:
             break
         e0 = time.perf_counter()
+        lr = lr_at(t, epoch)
+        opt.learning_rate.assign(lr)
         rng = np.random.default_rng(t.seed * 100003 + epoch)
-        perm = rng.permutation(len(y_train))
-        x_epoch = spec_augment(seg_train.x[perm], t, rng) if t.spec_augment else seg_train.x[perm]
-        loss, acc = run_epoch(step, x_epoch, y_train[perm], w_train[perm], t.batch_size)
+        x_all, utt = sampler.epoch(rng)
+        perm = rng.permutation(len(utt))
+        x_epoch, y_epoch = x_all[perm], y_utt_train[utt[perm]]
+        if gain_std is not None and t.gain_db > 0:
+            x_epoch = random_gain(x_epoch, t.gain_db, gain_std, rng)
+        if t.spec_augment:
+            x_epoch = spec_augment(x_epoch, t, rng)
+        w_epoch = np.array([cw[int(c)] for c in y_epoch], np.float32)
+        loss, acc = run_epoch(step, x_epoch, y_epoch, w_epoch, t.batch_size)
         if not np.isfinite(loss):
             raise SerBnnError(f"training diverged (loss {loss}) at epoch {epoch + 1}; try a lower --lr")
         dev = evaluate_segments(model, seg_dev, y_dev, labels) if seg_dev is not None else None
-        dev_uar = dev["uar"] if dev else float("nan")
-        if dev is None or dev_uar > float(best_v.numpy()):
-            best_v.assign(dev_uar if dev else 0.0)
-            bad_v.assign(0)
-            atomic_write(run_dir / "best_weights.h5", lambda p: model.save_weights(str(p), save_format="h5"))
-        else:
-            bad_v.assign_add(1)
         row = {
             "epoch": epoch + 1,
             "loss": round(loss, 5),
             "accuracy": round(acc, 5),
-            "dev_uar": round(dev_uar, 5),
+            "dev_uar": round(dev["uar"], 5) if dev else float("nan"),
             "dev_wa": round(dev["wa"], 5) if dev else float("nan"),
-            "lr": t.learning_rate,
+            "lr": round(lr, 8),
             "seconds": round(time.perf_counter() - e0, 2),
         }
+        rows.append(row)
+        smoothed = _smoothed(rows, t.select_window) if dev else float("nan")
+        row["dev_uar_smoothed"] = round(smoothed, 5)
+        if dev is None or smoothed > float(best_v.numpy()):
+            best_v.assign(smoothed if dev else 0.0)
+            bad_v.assign(0)
+            atomic_write(run_dir / BEST_WEIGHTS, lambda p: model.save_weights(str(p), save_format="h5"))
+        else:
+            bad_v.assign_add(1)
         with writer.as_default(step=epoch + 1):
-            for k in ("loss", "accuracy", "dev_uar"):
+            for k in ("loss", "accuracy", "dev_uar", "dev_uar_smoothed", "lr"):
                 tf.summary.scalar(k, row[k])
         epoch_v.assign(epoch + 1)
         manager.save(checkpoint_number=epoch + 1)
-        rows.append(row)
-        _write_history(hist_path, rows)
+        write_history(run_dir, rows)
         write_state(
             run_dir,
             status="training",
@@ -317,13 +335,13 @@ def train_fold(
         )
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{loss:.3f}", dev_uar=f"{dev_uar:.3f}")
+            bar.set_postfix(loss=f"{loss:.3f}", dev_uar=f"{row['dev_uar']:.3f}", sel=f"{smoothed:.3f}")
     if bar is not None:
         bar.close()
     writer.close()
     train_seconds = seconds_before + time.perf_counter() - t_start
 
-    model.load_weights(str(run_dir / "best_weights.h5"))
+    model.load_weights(str(run_dir / BEST_WEIGHTS))
     save_savedmodel(model, run_dir / "model")
     metrics = evaluate_fold(model, cfg, fold, cache_dir=cache_dir, progress=progress)
     metrics.update(
@@ -346,95 +364,18 @@ def _no_stats(fc):  # noqa: ANN001, ANN202
 
 
 def _best_epoch(rows: list[dict]) -> int:
+    """The epoch whose weights were kept: best smoothed dev UAR (first of equals), else the last."""
     if not rows:
         return 0
-    vals = [float(r["dev_uar"]) for r in rows]
+    vals = [float(r.get("dev_uar_smoothed", r["dev_uar"])) for r in rows]
     if all(np.isnan(vals)):
         return int(rows[-1]["epoch"])
     return int(rows[int(np.nanargmax(vals))]["epoch"])
 
 
 def evaluate_fold(model, cfg: Config, fold, cache_dir: Path | None = None, progress: bool = True) -> dict:  # noqa: ANN001
+    """Test-speaker metrics; speakers are standardized with their own statistics under `norm=speaker`."""
     labels = list(cfg.labels)
-    seg = corpus_segments(fold.test, cfg.features, None, cache_dir, progress)
+    seg = network_inputs(fold.test, cfg.features, None, cache_dir, progress)
     y = [labels.index(u.label) for u in fold.test]
     return evaluate_segments(model, seg, y, labels)
-
-
-def finish_run(run_dir: Path, metrics: dict) -> None:
-    """Write metrics and the confusion plot, then mark the run complete (in that order)."""
-    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
-    plot_confusion(
-        np.array(metrics["confusion"]),
-        metrics["labels"],
-        run_dir / "confusion.png",
-        title=f"{metrics.get('model', '')} {metrics.get('fold', '')}: UAR {100 * metrics['uar']:.1f}%",
-    )
-    write_state(
-        run_dir,
-        status="complete",
-        epoch=metrics.get("epochs_trained", 0),
-        train_seconds=metrics.get("train_seconds", 0.0),
-    )
-
-
-def aggregate_folds(run_dir: Path, fold_metrics: list[dict], split: str, model: str) -> dict:
-    """LOSO summary: mean and std of UAR over folds and the pooled confusion matrix."""
-    labels = fold_metrics[0]["labels"]
-    cm = np.sum([np.array(m["confusion"]) for m in fold_metrics], axis=0)
-    pooled = scores(cm, labels)
-    uars = np.array([m["uar"] for m in fold_metrics])
-    was = np.array([m["wa"] for m in fold_metrics])
-    out = {
-        **pooled,
-        "uar": float(uars.mean()),
-        "uar_std": float(uars.std()),
-        "wa": float(was.mean()),
-        "wa_std": float(was.std()),
-        "pooled_uar": pooled["uar"],
-        "pooled_wa": pooled["wa"],
-        "split": split,
-        "model": model,
-        "folds": {
-            m["fold"]: {"uar": m["uar"], "wa": m["wa"], "test_speakers": m["test_speakers"]}
-            for m in fold_metrics
-        },
-        "test_speakers": sorted({s for m in fold_metrics for s in m["test_speakers"]}),
-        "n_test_utterances": int(sum(m["n_test_utterances"] for m in fold_metrics)),
-        "train_seconds": round(float(sum(m.get("train_seconds", 0.0) for m in fold_metrics)), 1),
-    }
-    atomic_write_text(Path(run_dir) / "metrics.json", json.dumps(out, indent=2) + "\n")
-    plot_confusion(
-        cm,
-        labels,
-        Path(run_dir) / "confusion.png",
-        title=f"{model} {split}: UAR {100 * out['uar']:.1f} +- {100 * out['uar_std']:.1f}%",
-    )
-    return out
-
-
-def config_summary(cfg: Config) -> str:
-    t = asdict(cfg.train)
-    return ", ".join(f"{k}={v}" for k, v in t.items())
-
-
-def finish_summary(run_dir: Path, metrics: dict, seconds: float) -> str:
-    """The one-screen summary printed at the end of `train` and by `evaluate`."""
-    lines = [
-        f"run: {run_dir}",
-        f"model: {metrics.get('model', '?')}   split: {metrics.get('split', '?')}   "
-        f"test speakers: {' '.join(metrics.get('test_speakers', []))}   "
-        f"utterances: {metrics.get('n_test_utterances', '?')}",
-    ]
-    if "uar_std" in metrics:
-        lines.append(
-            f"UAR {100 * metrics['uar']:.1f} +- {100 * metrics['uar_std']:.1f} %  (mean over folds; "
-            f"pooled {100 * metrics['pooled_uar']:.1f} %)   WA {100 * metrics['wa']:.1f} %"
-        )
-    else:
-        lines.append(f"UAR {100 * metrics['uar']:.1f} %   WA {100 * metrics['wa']:.1f} %")
-    width = max(len(k) for k in metrics["per_class_recall"]) if metrics.get("per_class_recall") else 8
-    for lab, r in metrics.get("per_class_recall", {}).items():
-        lines.append(f"  {lab:<{width}}  recall {100 * r:5.1f} %  " + "#" * int(round(20 * r)))
-    lines.append(f"time: {seconds:.0f} s   files: metrics.json, confusion.png, history.csv, model/")
-    return "\n".join(lines)

@@ -33,7 +33,7 @@ def make_tiny_run(run_dir: Path, emodb_dir: Path, cache_dir: Path, binary: bool 
     assert len(test) == len(TINY_TEST_IDS), "expected Emo-DB utterances of speaker 12 are missing"
     fold = Fold(name="tiny", train=train, dev=[], test=test, test_speakers=("12",))
     cfg = Config(
-        model=ModelConfig(name="bcrnn" if binary else "crnn", binary=binary, n_classes=len(corpus.labels),
+        model=ModelConfig(name="bcrnn" if binary else "crnn", n_classes=len(corpus.labels),
                           conv_filters=8, lstm_units=8, fc_units=8),
         train=TrainConfig(epochs=1, batch_size=32, learning_rate=1e-3, seed=0, patience=5,
                           train_segment_hop_frames=150, dev_speakers=0),

@@ -17,7 +17,7 @@ FLOAT_MATMULS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMU
 
 
 def small_config(name: str, **model: object) -> Config:
-    mc = ModelConfig(name=name, binary=name == "bcrnn", conv_filters=16, lstm_units=16, fc_units=16, **model)
+    mc = ModelConfig(name=name, conv_filters=16, lstm_units=16, fc_units=16, **model)
     return Config(model=mc, features=FeatureConfig(segment_frames=T))
 
 
@@ -133,3 +133,17 @@ def test_inspect_rejects_garbage(tmp_path) -> None:
         inspect_tflite(bad)
     with pytest.raises(ExportError, match="not found"):
         inspect_tflite(tmp_path / "missing.tflite")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("readout", ["mean", "meanstd", "last"])
+def test_readouts_convert_bitpacked_with_parity_on_padded_inputs(readout: str) -> None:
+    cfg = small_config("bcrnn", readout=readout)
+    model = trained_model(cfg, seed=3)
+    fb = convert(model, cfg)
+    ops = inspect_tflite(fb)["ops"]
+    assert ops.get("LceBconv2d") == 6 and ops.get("WHILE") == 2, ops
+    x = inputs()
+    x[1, 25:] = 0.0  # zero padding of a last segment, as the front end writes it
+    x[2, 3:] = 0.0
+    assert interpreter_max_diff(fb, model, x) <= 1e-5

@@ -24,7 +24,7 @@ def test_cache_hit_miss_and_staleness(emodb_dir, tmp_path):
     for n in NAMES:
         shutil.copy(emodb_dir / "wav" / f"{n}.wav", data / f"{n}.wav")
     cache = tmp_path / "cache"
-    cfg = FeatureConfig()
+    cfg = FeatureConfig(norm="segment")
     first = corpus_segments(_utts(data), cfg, cache_dir=cache, progress=False)
     files = sorted(cache.glob("*.npz"))
     assert len(files) == 1
@@ -41,7 +41,9 @@ def test_cache_hit_miss_and_staleness(emodb_dir, tmp_path):
     np.testing.assert_allclose(again.x, first.x + 1.0)
 
     # other parameters -> other cache entry, recomputed
-    other = corpus_segments(_utts(data), FeatureConfig(n_mels=32), cache_dir=cache, progress=False)
+    other = corpus_segments(
+        _utts(data), FeatureConfig(n_mels=32, norm="segment"), cache_dir=cache, progress=False
+    )
     assert other.x.shape[2] == 32 and len(list(cache.glob("*.npz"))) == 2
 
     # a changed file -> recomputed (different content, different mtime/size)
@@ -59,7 +61,9 @@ def test_cache_hit_miss_and_staleness(emodb_dir, tmp_path):
 
 
 def test_select_reorders(emodb_dir, tmp_path):
-    seg = corpus_segments(_utts(emodb_dir / "wav"), FeatureConfig(), cache_dir=tmp_path, progress=False)
+    seg = corpus_segments(
+        _utts(emodb_dir / "wav"), FeatureConfig(norm="segment"), cache_dir=tmp_path, progress=False
+    )
     sub = seg.select(["16b10Tb", "03a01Fa"])
     assert sub.ids == ["16b10Tb", "03a01Fa"]
     np.testing.assert_array_equal(sub.x[sub.utt == 1], seg.x[seg.utt == 0])

@@ -24,7 +24,9 @@ GLOBAL = FeatureConfig(
 
 
 @pytest.mark.parametrize(
-    "cfg", [FeatureConfig(standardize=False), FeatureConfig(), GLOBAL], ids=["raw", "segment", "global"]
+    "cfg",
+    [FeatureConfig(standardize=False), FeatureConfig(norm="segment"), GLOBAL],
+    ids=["raw", "segment", "global"],
 )
 def test_layer_matches_reference(waves, cfg):
     layer = make_frontend_layer(cfg)
@@ -40,7 +42,7 @@ def test_layer_matches_reference(waves, cfg):
 
 
 def test_segment_is_300_frames_and_padding_is_zero(waves, emodb_dir):
-    cfg = FeatureConfig()
+    cfg = FeatureConfig(norm="segment")
     short = waves[0][:20000]  # 1.25 s: one segment, mostly padding
     segs = segment_waveform(short, cfg)
     assert segs.shape == (1, 48000)
@@ -53,7 +55,7 @@ def test_segment_is_300_frames_and_padding_is_zero(waves, emodb_dir):
 
 
 def test_silence_and_loud_noise_are_finite():
-    cfg = FeatureConfig()
+    cfg = FeatureConfig(norm="segment")
     layer = make_frontend_layer(cfg)
     x = np.stack(
         [np.zeros(48000, np.float32), np.random.default_rng(0).uniform(-1, 1, 48000).astype(np.float32)]
@@ -76,7 +78,7 @@ def test_frontend_converts_to_builtin_tflite_ops(waves):
     import tf_keras as keras
     from larq_compute_engine.tflite.python.interpreter import Interpreter
 
-    cfg = FeatureConfig()
+    cfg = FeatureConfig(norm="segment")
     inp = keras.Input((cfg.segment_samples,), batch_size=1)
     model = keras.Model(inp, make_frontend_layer(cfg)(inp))
     flat = lce.convert_keras_model(model)

@@ -20,12 +20,17 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def lstm_np(x: np.ndarray, wx: np.ndarray, wh: np.ndarray, b: np.ndarray, binary: bool) -> np.ndarray:
-    """Eq. 8: z = alpha * beta_t * (sign(W) . sign(d_t)) + b, d_t = [x_t, h_{t-1}], gates i, f, g, o."""
+def lstm_np(
+    x: np.ndarray, wx: np.ndarray, wh: np.ndarray, b: np.ndarray, binary: bool, all_steps: bool = False
+) -> np.ndarray:
+    """Eq. 8: z = alpha * beta_t * (sign(W) . sign(d_t)) + b, d_t = [x_t, h_{t-1}], gates i, f, g, o.
+
+    Returns the last h [B, H], or every h_t [B, T, H] with `all_steps`."""
     w = np.concatenate([wx, wh], axis=0)  # [(CX + H), 4H]: one matrix over the concatenated d_t
     alpha = np.abs(w).mean(axis=0)  # per gate unit
     h = np.zeros((x.shape[0], wh.shape[0]))
     c = np.zeros_like(h)
+    hs = []
     for t in range(x.shape[1]):
         d = np.concatenate([x[:, t], h], axis=1)
         if binary:
@@ -36,7 +41,8 @@ def lstm_np(x: np.ndarray, wx: np.ndarray, wh: np.ndarray, b: np.ndarray, binary
         i, f, g, o = np.split(z, 4, axis=1)
         c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
         h = sigmoid(o) * np.tanh(c)
-    return h
+        hs.append(h)
+    return np.stack(hs, axis=1) if all_steps else h
 
 
 def make_layer(binary: bool, go_backwards: bool, seed: int) -> tuple[BinaryLSTM, tuple[np.ndarray, ...]]:

@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ser_bnn.config import FeatureConfig, TrainConfig
+    from ser_bnn.config import Config, TrainConfig
     from ser_bnn.corpora import load_corpus, summary_table
 
     t0 = time.perf_counter()
@@ -41,8 +41,10 @@ def run(args: argparse.Namespace) -> int:
     print(summary_table(corpus))
     if not args.no_cache:
         from ser_bnn.features import corpus_segments, default_cache_dir
+        from ser_bnn.normalization import raw_config
 
-        cfg = FeatureConfig()
+        cfg = Config().features  # what training computes: raw log-Mel unless the norm is per segment
+        cfg = cfg if cfg.norm == "segment" else raw_config(cfg)
         cache = Path(args.cache_dir) if args.cache_dir else default_cache_dir()
         for hop in sorted({cfg.segment_hop_frames, TrainConfig().train_segment_hop_frames}):
             seg = corpus_segments(

@@ -96,7 +96,7 @@ def ensure_savedmodel(run: Run) -> bool:
 
     model = build_model(run.cfg)
     model.set_weights(run.model.get_weights())
-    from ser_bnn.train import save_savedmodel
+    from ser_bnn.rundir import save_savedmodel
 
     save_savedmodel(model, target)
     return True
@@ -147,6 +147,6 @@ def float_twin_flatbuffer(cfg: Config, input_kind: str) -> bytes:
     """The float CRNN built from the same config (binary off), untrained, converted the same way."""
     from ser_bnn.models import build_model
 
-    twin_cfg = cfg.replace(model=dataclasses.replace(cfg.model, name="crnn", binary=False))
+    twin_cfg = cfg.replace(model=dataclasses.replace(cfg.model, name="crnn"))
     twin = build_model(twin_cfg, batch_size=1)
     return convert(wrap_model(twin, cfg.features, input_kind))

@@ -1,0 +1,114 @@
+"""Recipe ablation on Emo-DB's fixed split: each change to the default recipe, one run each.
+
+    python benchmarks/ablation.py --epochs 12 --variants default,no-aug,no-dropout,crnn
+    python benchmarks/ablation.py --table          # print the table from the committed results
+
+Every variant is `ser-bnn train` with the default preset plus the flags below. Decisions between
+variants are made on the *development* speakers (mean dev UAR of the last 3 epochs, column
+`dev UAR`); the test UAR of the selected epoch is reported beside it but is never used to choose.
+Each finished run's numbers are merged into benchmarks/results/ablation.json (written atomically),
+so an interrupted sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import ser_bnn  # noqa: F401
+from ser_bnn.io import atomic_write_text
+
+RESULTS = Path(__file__).resolve().parent / "results" / "ablation.json"
+VARIANTS = {
+    "default": ["--model", "bcrnn"],
+    "no-aug": ["--model", "bcrnn", "--no-speed-perturb", "--gain-db", "0"],
+    "no-dropout": ["--model", "bcrnn", "--dropout", "0"],
+    "no-wd": ["--model", "bcrnn", "--weight-decay", "0"],
+    "last-state": ["--model", "bcrnn", "--readout", "last"],
+    "meanstd": ["--model", "bcrnn", "--readout", "meanstd"],
+    "global-norm": ["--model", "bcrnn", "--norm", "global"],
+    "float-first-layer": ["--model", "bcrnn", "--float-first-layer"],
+    "crnn": ["--model", "crnn"],
+    "crnn-no-aug": ["--model", "crnn", "--no-speed-perturb", "--gain-db", "0"],
+}
+
+
+def dev_tail(run: Path, n: int = 3) -> float:
+    with open(run / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    vals = [float(r["dev_uar"]) for r in rows[-n:]]
+    return sum(vals) / len(vals)
+
+
+def load() -> dict:
+    return json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+
+
+def table(results: dict) -> str:
+    lines = [
+        "Emo-DB fixed split (train 03 08 11 13, dev 09 10, test 12 14 15 16), seed 0, "
+        "one run per variant; dev UAR = mean of the last 3 epochs.",
+        "",
+        "| variant | flags | epochs | dev UAR % | test UAR % (selected epoch) | train acc | s/epoch |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | `{' '.join(r['flags'])}` | {r['epochs']} | {100 * r['dev_uar_last3']:.1f} | "
+            f"{100 * r['test_uar']:.1f} | {r['train_accuracy']:.2f} | {r['seconds_per_epoch']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--variants", default="default,no-aug,no-dropout,crnn")
+    p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--runs", default="runs/ablation")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--table", action="store_true", help="only print the table of committed results")
+    args = p.parse_args()
+    if args.table:
+        print(table(load()))
+        return 0
+    for name in args.variants.split(","):
+        if name not in VARIANTS:
+            sys.exit(f"ablation: unknown variant {name!r}: choose from {', '.join(VARIANTS)}")
+        key = f"{name}-e{args.epochs}"
+        if key in load():
+            continue
+        out = Path(args.runs) / key
+        cmd = [sys.executable, "-m", "ser_bnn.cli", "train", "--dataset", "emodb", "--out", str(out)]
+        cmd += ["--epochs", str(args.epochs), "--patience", str(args.epochs), "--no-progress"]
+        cmd += VARIANTS[name] + (["--data-dir", args.data_dir] if args.data_dir else [])
+        if (out / "state.json").exists():
+            cmd.append("--resume")
+        if subprocess.run(cmd).returncode != 0:
+            sys.exit(f"ablation: variant {name} failed")
+        m = json.loads((out / "metrics.json").read_text())
+        with open(out / "history.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        results = load()
+        results[key] = {
+            "flags": VARIANTS[name],
+            "epochs": len(rows),
+            "dev_uar_last3": dev_tail(out),
+            "best_dev_uar_smoothed": m["best_dev_uar"],
+            "best_epoch": m["best_epoch"],
+            "test_uar": m["uar"],
+            "test_wa": m["wa"],
+            "train_accuracy": float(rows[-1]["accuracy"]),
+            "seconds_per_epoch": sum(float(r["seconds"]) for r in rows) / len(rows),
+        }
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(RESULTS, json.dumps(results, indent=2) + "\n")
+    print(table(load()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""BiLSTM read-outs: mean / mean+std over time of the outputs, zero-padded steps excluded.
+
+Checked against the NumPy LSTM of eq. 8 (tests/test_lstm_cell.py) in both directions, binary and
+float, and through LCE conversion: the binary read-out keeps every matmul a bit-packed LceBconv2d
+and the flatbuffer matches Keras on inputs with zero padding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_lstm_cell import CX, H, T, lstm_np
+
+from ser_bnn.layers import BinaryLSTM, ValidSteps
+
+
+def _layer(binary: bool, go_backwards: bool, readout: str, seed: int = 0):
+    layer = BinaryLSTM(H, binary=binary, go_backwards=go_backwards, readout=readout)
+    layer.build([(None, T, CX), (None, T)])
+    rng = np.random.default_rng(seed)
+    wx, wh = rng.uniform(-1, 1, size=(CX, 4 * H)), rng.uniform(-1, 1, size=(H, 4 * H))
+    b = rng.normal(scale=0.3, size=4 * H)
+    layer.input_proj.kernel.assign(wx[None, None].astype(np.float32))
+    layer.cell.recurrent_proj.kernel.assign(wh[None, None].astype(np.float32))
+    layer.cell.bias.assign(b.astype(np.float32))
+    return layer, (wx, wh, b)
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "float"])
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["fw", "bw"])
+@pytest.mark.parametrize("readout", ["mean", "meanstd"])
+def test_readout_is_mean_and_std_over_valid_steps(binary: bool, go_backwards: bool, readout: str) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, T, CX)).astype(np.float32)
+    valid = np.ones((3, T), np.float32)
+    valid[1, 4:] = 0.0  # a padded tail
+    valid[2, 1:] = 0.0  # one valid step
+    layer, (wx, wh, b) = _layer(binary, go_backwards, readout)
+    got = layer([x, valid]).numpy()
+    xs, vs = (x[:, ::-1], valid[:, ::-1]) if go_backwards else (x, valid)
+    hs = lstm_np(xs.astype(np.float64), wx, wh, b, binary, all_steps=True)  # [B, T, H] in processing order
+    m = vs[:, :, None]
+    mean = (hs * m).sum(1) / m.sum(1)
+    want = mean
+    if readout == "meanstd":
+        std = np.sqrt(((hs - mean[:, None]) ** 2 * m).sum(1) / m.sum(1) + 1e-6)
+        want = np.concatenate([mean, std], axis=1)
+    assert got.shape == want.shape == (3, H * (2 if readout == "meanstd" else 1))
+    np.testing.assert_allclose(got, want, atol=2e-5)
+    # the padded steps really are excluded: including them would change the mean
+    assert np.abs(hs[1].mean(0) - mean[1]).max() > 1e-3
+
+
+def test_valid_steps_marks_pooling_windows_with_signal() -> None:
+    x = np.zeros((2, 8, 3), np.float32)
+    x[0, :5] = 1.0  # frames 0-4 hold signal: windows 0, 1, 2 (frame 4) are valid
+    x[1, 7, 2] = -0.5
+    got = ValidSteps(2)(x).numpy()
+    np.testing.assert_array_equal(got, [[1, 1, 1, 0], [0, 0, 0, 1]])
+
+
+def test_readout_config_round_trip() -> None:
+    layer, _ = _layer(True, True, "meanstd")
+    again = BinaryLSTM.from_config(layer.get_config())
+    assert (again.readout, again.go_backwards, again.units) == ("meanstd", True, H)
+    assert layer.compute_output_shape([(None, T, CX), (None, T)]).as_list() == [None, 2 * H]
+    with pytest.raises(ValueError, match="readout"):
+        BinaryLSTM(H, readout="max")

@@ -1,0 +1,125 @@
+"""Training recipe pieces: presets and CLI defaults from one place, schedule, weight decay, distillation,
+augmentation, and the linear floor."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+
+from ser_bnn.config import Config, TrainConfig, paper_config, preset
+from ser_bnn.errors import ConfigError
+
+LABELS = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    from ser_bnn.commands import train
+
+    p = argparse.ArgumentParser()
+    train.add_arguments(p)
+    return p.parse_args(list(argv))
+
+
+def test_cli_defaults_are_the_config_defaults() -> None:
+    from ser_bnn.commands.train import make_config
+
+    cfg = make_config(_args(), LABELS)
+    assert cfg.features == Config().features
+    assert cfg.train == Config().train
+    assert cfg.model == Config().model.__class__(n_classes=7)
+    assert make_config(_args("--paper"), LABELS).train == paper_config().train
+    crnn = make_config(_args("--model", "crnn", "--lr", "0.01", "--norm", "global"), LABELS)
+    assert (crnn.model.binary, crnn.train.learning_rate, crnn.features.norm) == (False, 0.01, "global")
+
+
+def test_cli_errors_name_the_flag() -> None:
+    from ser_bnn.commands.train import make_config
+
+    with pytest.raises(ConfigError, match="--epochs"):
+        make_config(_args("--epochs", "0"), LABELS)
+    with pytest.raises(ConfigError, match="--dropout"):
+        make_config(_args("--dropout", "1.5"), LABELS)
+    with pytest.raises(ConfigError, match="teacher"):
+        make_config(_args("--distill-weight", "0.5"), LABELS)
+
+
+def test_presets_and_validation() -> None:
+    p = preset("paper")
+    assert (p.train.learning_rate, p.train.batch_size, p.features.norm, p.model.readout) == (
+        1e-5,
+        40,
+        "segment",
+        "last",
+    )
+    with pytest.raises(ConfigError, match="preset"):
+        preset("nosuch")
+    with pytest.raises(ConfigError, match="speed_perturb"):
+        TrainConfig(speed_perturb=(3.0,)).validate()
+    with pytest.raises(ConfigError, match="labels"):
+        Config(labels=("a", "b")).validate()
+
+
+def test_lr_schedule_warms_up_then_decays() -> None:
+    from ser_bnn.train import lr_at
+
+    t = TrainConfig(epochs=10, learning_rate=1e-3, warmup_epochs=2, min_lr_ratio=0.05)
+    lrs = [lr_at(t, e) for e in range(10)]
+    assert lrs[0] == pytest.approx(1e-4) and lrs[2] == pytest.approx(1e-3)
+    assert lrs[-1] == pytest.approx(5e-5) and all(a >= b for a, b in zip(lrs[2:], lrs[3:], strict=False))
+    assert lr_at(TrainConfig(lr_decay="none", warmup_epochs=0), 30) == 1e-3
+
+
+def test_weight_decay_skips_binary_latent_weights() -> None:
+    from ser_bnn.config import FeatureConfig, ModelConfig
+    from ser_bnn.models import build_model
+    from ser_bnn.train import decayed_weights
+
+    small = {"conv_filters": 4, "lstm_units": 4, "fc_units": 4}
+    fc = FeatureConfig(segment_frames=20)
+    b = {v.name for v in decayed_weights(build_model((ModelConfig(**small), fc)))}
+    f = {v.name for v in decayed_weights(build_model((ModelConfig(name="crnn", **small), fc)))}
+    assert b == {n for n in b if "classifier" in n} and len(b) == 1
+    assert len(f) == 7  # conv, 2 directions x (input, recurrent), FC, classifier
+    assert {n for n in f if "classifier" in n} and not any("bias" in n or "gamma" in n for n in f)
+
+
+def test_distillation_loss_is_tempered_kl() -> None:
+    from ser_bnn.train import distill_loss
+
+    rng = np.random.default_rng(0)
+    t = rng.dirichlet(np.ones(7), size=4).astype(np.float32)
+    s = rng.dirichlet(np.ones(7), size=4).astype(np.float32)
+    got = distill_loss(s, t, 2.0).numpy()
+    pt = t**0.5 / (t**0.5).sum(1, keepdims=True)
+    ps = s**0.5 / (s**0.5).sum(1, keepdims=True)
+    want = 4.0 * (pt * (np.log(pt) - np.log(ps))).sum(1)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(distill_loss(t, t, 2.0).numpy(), 0.0, atol=1e-5)
+
+
+def test_gain_shifts_signal_frames_only() -> None:
+    from ser_bnn.augment import random_gain
+
+    x = np.ones((3, 5, 4), np.float32)
+    x[:, 3:] = 0.0
+    std = np.array([1.0, 2.0, 4.0, 8.0], np.float32)
+    out = random_gain(x, 6.0, std, np.random.default_rng(0))
+    assert np.all(out[:, 3:] == 0.0)
+    shift = (out - x)[:, :3]
+    db = shift * std / (np.log(10) / 10)  # back to dB: one value per segment, within +-6
+    assert np.allclose(db, db[:, :1, :1], atol=1e-4) and np.abs(db).max() <= 6.0 + 1e-4
+
+
+def test_linear_floor_beats_chance_on_the_fixed_split(emodb_dir, tmp_path) -> None:
+    from ser_bnn.baseline import floor_for_fold
+    from ser_bnn.corpora import load_corpus
+    from ser_bnn.splits import make_folds
+
+    corpus = load_corpus("emodb", emodb_dir)
+    fold = make_folds(corpus, "fixed", dev_speakers=2)[0]
+    cfg = Config(labels=corpus.labels)
+    out = floor_for_fold(cfg, fold, tmp_path)
+    assert out["n_test_utterances"] == 231 and out["norm"] == "speaker"
+    assert out["uar"] > 0.6  # chance is 1/7; utterance statistics of speaker-normalized log-Mel
