@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import require_system
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "android_demo"
@@ -41,11 +42,6 @@ def _missing_tools() -> list[str]:
     return missing
 
 
-needs_debian_android_tools = pytest.mark.skipif(
-    bool(_missing_tools()),
-    reason=f"Debian Android build tools missing: {', '.join(_missing_tools())} "
-    "(install with android_demo/tools/install_debian_deps.sh)",
-)
 
 
 def _tiny_tflite(path: Path) -> None:
@@ -116,8 +112,8 @@ def test_copy_model_rejects_a_model_without_sidecar(tmp_path):
     assert not (tmp_path / "a").exists()
 
 
-@needs_debian_android_tools
 def test_debian_apk_build(tmp_path, export_dir, emodb_dir):
+    require_system(_missing_tools(), "sudo bash android_demo/tools/install_debian_deps.sh")
     assets = tmp_path / "assets"
     sample = emodb_dir / "wav" / "03a01Fa.wav"
     copied = subprocess.run(

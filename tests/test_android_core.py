@@ -29,8 +29,8 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile as sf
+from conftest import require_system
 
 from ser_bnn.config import FeatureConfig
 from ser_bnn.segments import max_pool_posteriors, segment_waveform, window_starts
@@ -45,14 +45,12 @@ JUNIT_JARS = ("/usr/share/java/junit4.jar",)
 HAMCREST_JARS = ("/usr/share/java/hamcrest-core.jar", "/usr/share/java/hamcrest.jar")
 ORG_JSON_JARS = ("/usr/share/java/com.android.json.jar", "/usr/share/java/android-json.jar")
 
-needs_jdk = pytest.mark.skipif(
-    shutil.which("javac") is None or shutil.which("java") is None,
-    reason="no JDK (javac/java) on PATH: install default-jdk-headless to run the Android core's JUnit tests",
-)
+INSTALL = "sudo apt-get install -y default-jdk-headless junit4 libhamcrest-java libandroid-json-java"
 
 
 def _classpath_jars() -> list[str]:
-    jars = []
+    """The JUnit, Hamcrest and org.json jars; skips (fails under CI=true) when a package is missing."""
+    jars, missing = [], [t for t in ("javac", "java") if shutil.which(t) is None]
     for group, pkg in (
         (JUNIT_JARS, "junit4"),
         (HAMCREST_JARS, "libhamcrest-java"),
@@ -60,8 +58,10 @@ def _classpath_jars() -> list[str]:
     ):
         found = next((j for j in group if Path(j).is_file()), None)
         if found is None:
-            pytest.fail(f"{group[0]} missing: apt-get install -y {pkg}")
-        jars.append(found)
+            missing.append(f"{group[0]} ({pkg})")
+        else:
+            jars.append(found)
+    require_system(missing, INSTALL)
     return jars
 
 
@@ -148,7 +148,6 @@ def test_core_has_no_android_imports_or_lambdas():
         assert "->" not in code and "::" not in code, f"lambda or method reference in {src}"
 
 
-@needs_jdk
 def test_java_core_junit(tmp_path, emodb_dir):
     jars = _classpath_jars()
     golden = GOLDEN if GOLDEN.is_file() else _fallback_golden(emodb_dir, tmp_path / "golden.json")
