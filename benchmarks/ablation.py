@@ -2,6 +2,7 @@
 
     python benchmarks/ablation.py --epochs 12 --variants default,no-aug,no-dropout,crnn
     python benchmarks/ablation.py --table          # print the table from the committed results
+    python benchmarks/ablation.py --record runs/x --name default-e40 -- --model bcrnn   # a finished run
 
 Every variant is `ser-bnn train` with the default preset plus the flags below. Decisions between
 variants are made on the *development* speakers (mean dev UAR of the last 3 epochs, column
@@ -64,6 +65,27 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def record(key: str, out: Path, flags: list[str]) -> None:
+    """Merge a finished run's numbers into the results file (atomically)."""
+    m = json.loads((out / "metrics.json").read_text())
+    with open(out / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    results = load()
+    results[key] = {
+        "flags": flags,
+        "epochs": len(rows),
+        "dev_uar_last3": dev_tail(out),
+        "best_dev_uar_smoothed": m["best_dev_uar"],
+        "best_epoch": m["best_epoch"],
+        "test_uar": m["uar"],
+        "test_wa": m["wa"],
+        "train_accuracy": float(rows[-1]["accuracy"]),
+        "seconds_per_epoch": sum(float(r["seconds"]) for r in rows) / len(rows),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(RESULTS, json.dumps(results, indent=2) + "\n")
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--variants", default="default,no-aug,no-dropout,crnn")
@@ -71,7 +93,12 @@ def main() -> int:
     p.add_argument("--runs", default="runs/ablation")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--table", action="store_true", help="only print the table of committed results")
-    args = p.parse_args()
+    p.add_argument("--record", default=None, help="record a finished run directory (flags after --)")
+    p.add_argument("--name", default=None, help="its row name, with --record")
+    args, flags = p.parse_known_args()
+    if args.record:
+        record(args.name or Path(args.record).name, Path(args.record), [f for f in flags if f != "--"])
+        return 0
     if args.table:
         print(table(load()))
         return 0
@@ -89,23 +116,7 @@ def main() -> int:
             cmd.append("--resume")
         if subprocess.run(cmd).returncode != 0:
             sys.exit(f"ablation: variant {name} failed")
-        m = json.loads((out / "metrics.json").read_text())
-        with open(out / "history.csv", newline="") as f:
-            rows = list(csv.DictReader(f))
-        results = load()
-        results[key] = {
-            "flags": VARIANTS[name],
-            "epochs": len(rows),
-            "dev_uar_last3": dev_tail(out),
-            "best_dev_uar_smoothed": m["best_dev_uar"],
-            "best_epoch": m["best_epoch"],
-            "test_uar": m["uar"],
-            "test_wa": m["wa"],
-            "train_accuracy": float(rows[-1]["accuracy"]),
-            "seconds_per_epoch": sum(float(r["seconds"]) for r in rows) / len(rows),
-        }
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(RESULTS, json.dumps(results, indent=2) + "\n")
+        record(key, out, VARIANTS[name])
     print(table(load()))
     return 0
 

@@ -53,25 +53,53 @@ def fit_and_score(
     return scores(confusion_matrix(y_test, pred, len(labels)), labels)
 
 
-def floor_for_fold(cfg: Config, fold, cache_dir: Path | None = None, progress: bool = False) -> dict:  # noqa: ANN001
-    """The floor's metrics on one fold, with `cfg`'s front end and normalization."""
-    from ser_bnn.normalization import network_inputs
-    from ser_bnn.train import prepare_config
+def corpus_statistics(
+    cfg: Config, utterances: Sequence, cache_dir: Path | None = None, progress: bool = False
+) -> dict[str, np.ndarray]:
+    """{utterance id: statistics} under `cfg`'s normalization, computed once for any set of folds.
 
-    cfg = prepare_config(cfg, fold, cache_dir, progress)
+    `speaker` and `segment` standardization do not depend on the fold (each speaker's / segment's
+    own statistics). `global` is one affine map per band for all utterances of a fold, and every
+    statistic above is affine-equivariant per band, so after the z-scoring of the classifier it is
+    the same as the raw log-Mel: the raw front end stands in for it (no fold-specific statistics).
+    """
+    from ser_bnn.normalization import network_inputs, raw_config, signal_mask
+
+    fc = cfg.features
+    if fc.norm == "global" or not fc.standardize:
+        fc = raw_config(fc)
+    seg = network_inputs(list(utterances), fc, None, cache_dir, progress)
+    if not fc.standardize:  # raw log-Mel: padding frames become 0, as in standardized features
+        seg.x = seg.x * signal_mask(seg.x, fc)[..., None]
+    return dict(zip(seg.ids, utterance_statistics(seg, len(seg.ids)), strict=True))
+
+
+def floor_for_folds(
+    cfg: Config, folds: Sequence, cache_dir: Path | None = None, progress: bool = False
+) -> list[dict]:
+    """The floor's metrics on every fold, with `cfg`'s front end and normalization."""
     labels = list(cfg.labels)
-    train = list(fold.train) + list(fold.dev)
-    x, y = {}, {}
-    for side, utts in (("train", train), ("test", list(fold.test))):
-        seg = network_inputs(utts, cfg.features, None, cache_dir, progress)
-        x[side] = utterance_statistics(seg, len(utts))
-        y[side] = [labels.index(u.label) for u in utts]
-    out = fit_and_score(x["train"], y["train"], x["test"], y["test"], labels, cfg.train.seed)
-    out.update(
-        model="linear-floor",
-        fold=fold.name,
-        norm=cfg.features.norm,
-        test_speakers=list(fold.test_speakers),
-        n_test_utterances=len(fold.test),
-    )
+    everyone = {u.id: u for f in folds for u in (*f.train, *f.dev, *f.test)}
+    stats = corpus_statistics(cfg, list(everyone.values()), cache_dir, progress)
+    out = []
+    for fold in folds:
+        train = list(fold.train) + list(fold.dev)
+        x_tr = np.array([stats[u.id] for u in train])
+        x_te = np.array([stats[u.id] for u in fold.test])
+        y_tr = [labels.index(u.label) for u in train]
+        y_te = [labels.index(u.label) for u in fold.test]
+        m = fit_and_score(x_tr, y_tr, x_te, y_te, labels, cfg.train.seed)
+        m.update(
+            model="linear-floor",
+            fold=fold.name,
+            norm=cfg.features.norm,
+            test_speakers=list(fold.test_speakers),
+            n_test_utterances=len(fold.test),
+        )
+        out.append(m)
     return out
+
+
+def floor_for_fold(cfg: Config, fold, cache_dir: Path | None = None, progress: bool = False) -> dict:  # noqa: ANN001
+    """The floor on one fold (printed at the end of `ser-bnn train`)."""
+    return floor_for_folds(cfg, [fold], cache_dir, progress)[0]
