@@ -57,8 +57,8 @@ def ablation_table(ablation: dict) -> list[str]:
     for name, r in ablation.items():
         flags = " ".join(f for f in r["flags"] if f not in ("--model",))
         lines.append(
-            f"| {name} | `{flags}` | {r['epochs']} | {100 * r['dev_uar_last3']:.1f} | {100 * r['test_uar']:.1f} | "
-            f"{r['train_accuracy']:.2f} | {r['seconds_per_epoch']:.0f} |"
+            f"| {name} | `{flags}` | {r['epochs']} | {100 * r['dev_uar_last3']:.1f} | "
+            f"{100 * r['test_uar']:.1f} | {r['train_accuracy']:.2f} | {r['seconds_per_epoch']:.0f} |"
         )
     return lines
 
