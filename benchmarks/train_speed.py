@@ -1,0 +1,80 @@
+"""Training-step throughput of the paper-size BCRNN / CRNN: float32, XLA and mixed bfloat16.
+
+    python benchmarks/train_speed.py                       # both models, all three modes
+    python benchmarks/train_speed.py --models bcrnn --modes fp32,bf16 --steps 5
+
+Each (model, mode) runs in its own process (the mixed-precision policy is global): one traced
+step, then `--steps` timed Adam steps on a random batch of `--batch` 3 s segments. Prints seconds
+per step; training uses the fastest mode that trains correctly (float32 on the machines measured:
+see the README's method section).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import ser_bnn  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+
+
+def one(model_name: str, mode: str, batch: int, steps: int) -> None:
+    import tensorflow as tf
+    import tf_keras as keras
+
+    from ser_bnn.config import Config, ModelConfig
+    from ser_bnn.models import build_model
+
+    if mode == "bf16":
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    model = build_model(Config(model=ModelConfig(name=model_name)))
+    opt = keras.optimizers.Adam(1e-3)
+
+    @tf.function(jit_compile=mode == "xla", autograph=False)
+    def step(x, y):  # noqa: ANN001, ANN202
+        with tf.GradientTape() as tape:
+            p = tf.cast(model(x, training=True), tf.float32)
+            loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, p))
+        grads = tape.gradient(loss, model.trainable_weights)
+        opt.apply_gradients(zip(grads, model.trainable_weights, strict=True))
+        return loss
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(batch, 300, 40)).astype(np.float32))
+    y = tf.constant(rng.integers(0, 7, batch))
+    t0 = time.perf_counter()
+    step(x, y).numpy()
+    trace = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        loss = float(step(x, y))
+    per = (time.perf_counter() - t0) / steps
+    print(f"| {model_name} | {mode} | {batch} | {trace:.1f} | {per:.2f} | {np.isfinite(loss)} |", flush=True)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--models", default="bcrnn,crnn")
+    p.add_argument("--modes", default="fp32,xla,bf16")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.one:
+        one(args.one[0], args.one[1], args.batch, args.steps)
+        return 0
+    print("| model | mode | batch | trace s | s/step | finite loss |\n|---|---|---|---|---|---|", flush=True)
+    for m in args.models.split(","):
+        for mode in args.modes.split(","):
+            cmd = [sys.executable, __file__, "--one", m, mode, "--batch", str(args.batch)]
+            r = subprocess.run(cmd + ["--steps", str(args.steps)], capture_output=True, text=True)
+            out = [line for line in r.stdout.splitlines() if line.startswith("|")]
+            print(out[0] if out else f"| {m} | {mode} | failed: {r.stderr.strip().splitlines()[-1:]} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
