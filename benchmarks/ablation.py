@@ -1,6 +1,7 @@
 """Recipe ablation on Emo-DB's fixed split: each change to the default recipe, one run each.
 
     python benchmarks/ablation.py --epochs 12 --variants default,no-aug,no-dropout,crnn
+    python benchmarks/ablation.py --variants default,crnn --seeds 0,1,2   # mean +- std over seeds
     python benchmarks/ablation.py --table          # print the table from the committed results
     python benchmarks/ablation.py --record runs/x --name default-e40 -- --model bcrnn   # a finished run
 
@@ -33,6 +34,10 @@ VARIANTS = {
     "meanstd": ["--model", "bcrnn", "--readout", "meanstd"],
     "global-norm": ["--model", "bcrnn", "--norm", "global"],
     "float-first-layer": ["--model", "bcrnn", "--float-first-layer"],
+    "lr3e-3": ["--model", "bcrnn", "--lr", "0.003"],
+    "lr1e-2": ["--model", "bcrnn", "--lr", "0.01"],
+    "batch8": ["--model", "bcrnn", "--batch-size", "8"],
+    "kd": ["--model", "bcrnn", "--teacher", "{runs}/crnn-e{epochs}"],  # needs the crnn variant first
     "crnn": ["--model", "crnn"],
     "crnn-no-aug": ["--model", "crnn", "--no-speed-perturb", "--gain-db", "0"],
 }
@@ -90,6 +95,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--variants", default="default,no-aug,no-dropout,crnn")
     p.add_argument("--epochs", type=int, default=12)
+    p.add_argument("--seeds", default="0", help="comma-separated seeds; rows of seed s > 0 end in -sS")
     p.add_argument("--runs", default="runs/ablation")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--table", action="store_true", help="only print the table of committed results")
@@ -102,21 +108,24 @@ def main() -> int:
     if args.table:
         print(table(load()))
         return 0
-    for name in args.variants.split(","):
+    jobs = [(n, int(s)) for n in args.variants.split(",") for s in args.seeds.split(",")]
+    for name, seed in jobs:
         if name not in VARIANTS:
             sys.exit(f"ablation: unknown variant {name!r}: choose from {', '.join(VARIANTS)}")
-        key = f"{name}-e{args.epochs}"
+        key = f"{name}-e{args.epochs}" + (f"-s{seed}" if seed else "")
         if key in load():
             continue
         out = Path(args.runs) / key
         cmd = [sys.executable, "-m", "ser_bnn.cli", "train", "--dataset", "emodb", "--out", str(out)]
         cmd += ["--epochs", str(args.epochs), "--patience", str(args.epochs), "--no-progress"]
-        cmd += VARIANTS[name] + (["--data-dir", args.data_dir] if args.data_dir else [])
+        cmd += ["--seed", str(seed)]
+        flags = [f.format(runs=args.runs, epochs=args.epochs) for f in VARIANTS[name]]
+        cmd += flags + (["--data-dir", args.data_dir] if args.data_dir else [])
         if (out / "state.json").exists():
             cmd.append("--resume")
         if subprocess.run(cmd).returncode != 0:
             sys.exit(f"ablation: variant {name} failed")
-        record(key, out, VARIANTS[name])
+        record(key, out, flags)
     print(table(load()))
     return 0
 

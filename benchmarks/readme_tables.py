@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -46,19 +49,27 @@ def ablation_table(ablation: dict) -> list[str]:
     lines = [
         "**Networks, fixed split** (`python benchmarks/ablation.py`): train speakers 03 08 11 13,",
         "dev speakers 09 10 (model selection: mean dev UAR over 3 epochs), test speakers 12 14 15 16",
-        "(231 utterances); seed 0, one run per row, `-eN` = N epochs (cosine schedule; the e40 row is",
-        "`ser-bnn train` with its defaults, stopped early); 2-core x86 CPU shared with other jobs.",
+        "(231 utterances); mean +- std over the seeds run (seed 0 where one); `-eN` = N epochs",
+        "(cosine schedule; the e40 row is `ser-bnn train` with the first defaults, stopped early);",
+        "2-core x86 CPU shared with other jobs.",
         "The dev column is what decides between rows; the test column is reported, never used to choose.",
         "",
-        "| variant | flags (on top of the default recipe) | epochs | dev UAR % | test UAR % | train acc "
-        "| s/epoch |",
-        "|---|---|---|---|---|---|---|",
+        "| variant | flags (on top of the default recipe) | seeds | epochs | dev UAR % | test UAR % "
+        "| train acc | s/epoch |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name, r in ablation.items():
-        flags = " ".join(f for f in r["flags"] if f not in ("--model",))
+    groups: dict[str, list[dict]] = {}
+    for key, r in ablation.items():
+        groups.setdefault(re.sub(r"-s\d+$", "", key), []).append(r)
+    for name, rs in groups.items():
+        flags = " ".join(f for f in rs[0]["flags"] if f not in ("--model",))
+        dev = np.array([r["dev_uar_last3"] for r in rs]) * 100
+        test = np.array([r["test_uar"] for r in rs]) * 100
+        spread = (lambda a: f" +- {a.std():.1f}") if len(rs) > 1 else (lambda a: "")
         lines.append(
-            f"| {name} | `{flags}` | {r['epochs']} | {100 * r['dev_uar_last3']:.1f} | "
-            f"{100 * r['test_uar']:.1f} | {r['train_accuracy']:.2f} | {r['seconds_per_epoch']:.0f} |"
+            f"| {name} | `{flags}` | {len(rs)} | {rs[0]['epochs']} | {dev.mean():.1f}{spread(dev)} | "
+            f"{test.mean():.1f}{spread(test)} | {np.mean([r['train_accuracy'] for r in rs]):.2f} | "
+            f"{np.mean([r['seconds_per_epoch'] for r in rs]):.0f} |"
         )
     return lines
 
