@@ -167,6 +167,9 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     labels: tuple[str, ...] = ()
     dataset: str = "emodb"
+    # the reader options the corpus was read with (e.g. IEMOCAP {"classes": 4}): evaluate and export
+    # reload it with them (`ser_bnn.corpora.registry`)
+    corpus_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> Config:
         """Check every section and the shapes they imply together; returns self."""
@@ -204,6 +207,7 @@ class Config:
                 train=train,
                 labels=tuple(d.get("labels", ())),
                 dataset=str(d.get("dataset", "emodb")),
+                corpus_options=_corpus_options(d),
             )
         except (TypeError, ValueError) as e:
             raise ConfigError(f"invalid config: {e}") from None
@@ -231,6 +235,17 @@ def _legacy_model_keys(values: dict[str, Any]) -> dict[str, Any]:
         if bool(binary) != (values.get("name", "bcrnn") == "bcrnn"):
             raise ConfigError(f"model.binary={binary} contradicts model.name={values.get('name', 'bcrnn')!r}")
     return values
+
+
+def _corpus_options(d: dict[str, Any]) -> dict[str, Any]:
+    """Saved reader options (lists back to tuples). Configs written before they were saved: IEMOCAP's
+    label set followed from the number of labels, every other corpus was read without options."""
+    if "corpus_options" not in d:
+        return {"classes": len(d.get("labels", ()))} if d.get("dataset") == "iemocap" else {}
+    opts = d["corpus_options"]
+    if not isinstance(opts, dict):
+        raise ConfigError(f"corpus_options must be a JSON object, got {opts!r}")
+    return {str(k): tuple(v) if isinstance(v, list) else v for k, v in opts.items()}
 
 
 def _build(kind: type, values: dict[str, Any]) -> Any:

@@ -27,8 +27,7 @@ def evaluate_fold_dir(run_dir: Path, data_dir: str | None, cache_dir: Path | Non
         )
     split = json.loads((run_dir / "split.json").read_text())
     model, cfg = load_trained(run_dir)
-    opts = {"classes": len(cfg.labels)} if cfg.dataset == "iemocap" else {}
-    corpus = load_corpus(cfg.dataset, data_dir, **opts)
+    corpus = load_corpus(cfg.dataset, data_dir, **cfg.corpus_options)  # as training read it
     by_id = {u.id: u for u in corpus.utterances}
     missing = [i for i in split["test"] if i not in by_id]
     if missing:

@@ -1,7 +1,8 @@
 """Speaker-independent train/dev/test folds: no speaker is ever on two sides of a fold.
 
 Split names:
-- `fixed`: Emo-DB only; train speakers 03 08 09 10 11 13, test speakers 12 14 15 16.
+- `fixed`: the standard split of a corpus whose registry entry has one (`CorpusKind.fixed_split`):
+  Emo-DB only; train speakers 03 08 09 10 11 13, test speakers 12 14 15 16.
 - `loso`: leave one group out, one fold per group. The group is the session when every utterance
   has one (IEMOCAP: 5 folds, both actors of a session held out), else the speaker (Emo-DB: 10 folds).
 - `loso:K`: only one of those folds. K is a group name first (`loso:03` = speaker 03 of Emo-DB,
@@ -10,9 +11,9 @@ Split names:
 
 The dev set (model selection) is carved from the training speakers only, as whole speakers:
 `dev_speakers` of them, chosen by a RNG seeded with (`seed`, fold name). With 2 or more dev speakers
-and known genders (Emo-DB, IEMOCAP) the choice alternates genders so dev has both. `dev_speakers=0`
-gives an empty dev set. For `manifest`, dev rows in the CSV are used as they are; dev speakers are
-carved from train only if the CSV has no dev rows.
+and known genders (`CorpusKind.speaker_gender`: Emo-DB, IEMOCAP) the choice alternates genders so
+dev has both. `dev_speakers=0` gives an empty dev set. For `manifest`, dev rows in the CSV are used
+as they are; dev speakers are carved from train only if the CSV has no dev rows.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ import random
 from dataclasses import dataclass
 
 from ser_bnn.corpora.base import Corpus, Utterance, few
+from ser_bnn.corpora.emodb import FIXED_TEST_SPEAKERS, FIXED_TRAIN_SPEAKERS
+from ser_bnn.corpora.registry import CORPORA, names_with
 from ser_bnn.errors import ConfigError, DataError
 
-EMODB_FIXED_TRAIN: tuple[str, ...] = ("03", "08", "09", "10", "11", "13")
-EMODB_FIXED_TEST: tuple[str, ...] = ("12", "14", "15", "16")
+EMODB_FIXED_TRAIN: tuple[str, ...] = FIXED_TRAIN_SPEAKERS
+EMODB_FIXED_TEST: tuple[str, ...] = FIXED_TEST_SPEAKERS
 SPLIT_NAMES = ("fixed", "loso", "loso:K", "manifest")
 
 
@@ -53,10 +56,13 @@ def make_folds(corpus: Corpus, split: str, dev_speakers: int = 1, seed: int = 0)
     if dev_speakers < 0:
         raise ConfigError(f"dev_speakers must be >= 0, got {dev_speakers}")
     if split == "fixed":
-        if corpus.name != "emodb":
-            raise ConfigError(f"split 'fixed' is defined for emodb only, not {corpus.name}: use loso")
-        train = [u for u in corpus.utterances if u.speaker in EMODB_FIXED_TRAIN]
-        test = [u for u in corpus.utterances if u.speaker in EMODB_FIXED_TEST]
+        kind = CORPORA.get(corpus.name)
+        if kind is None or kind.fixed_split is None:
+            having = names_with(lambda k: k.fixed_split)
+            raise ConfigError(f"split 'fixed' is defined for {having} only, not {corpus.name}: use loso")
+        train_speakers, test_speakers = kind.fixed_split
+        train = [u for u in corpus.utterances if u.speaker in train_speakers]
+        test = [u for u in corpus.utterances if u.speaker in test_speakers]
         return [_fold(corpus, "fixed", train, test, dev_speakers, seed)]
     if split == "loso" or split.startswith("loso:"):
         return _loso(corpus, split, dev_speakers, seed)
@@ -72,14 +78,9 @@ def group_of(corpus: Corpus) -> dict[str, str]:
 
 
 def speaker_gender(corpus: Corpus, speaker: str) -> str | None:
-    """'m', 'f' or None (unknown) for a speaker of a known corpus."""
-    if corpus.name == "emodb":
-        from ser_bnn.corpora.emodb import SPEAKER_GENDER
-
-        return SPEAKER_GENDER.get(speaker)
-    if corpus.name == "iemocap" and speaker[-1:] in ("F", "M"):
-        return speaker[-1].lower()
-    return None
+    """'m', 'f' or None (unknown) for a speaker of a registered corpus."""
+    kind = CORPORA.get(corpus.name)
+    return kind.speaker_gender(speaker) if kind is not None else None
 
 
 def _loso(corpus: Corpus, split: str, dev_speakers: int, seed: int) -> list[Fold]:

@@ -16,11 +16,6 @@ README_SPEAKER_COUNTS = {"03": 49, "08": 58, "09": 43, "10": 38, "11": 55, "12":
                          "15": 56, "16": 71}
 
 
-@pytest.fixture(scope="module")
-def emodb(emodb_dir) -> Corpus:
-    return load_corpus("emodb", emodb_dir)
-
-
 def _subset(emodb_dir: Path, dest: Path, names: list[str]) -> Path:
     """A partial Emo-DB made of symlinks to the real (read-only) files."""
     (dest / "wav").mkdir(parents=True)

@@ -6,29 +6,20 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import quiet_load
 from iemocap_fixture import build_iemocap
 
 from ser_bnn.audio import load_audio
-from ser_bnn.corpora import load_corpus
 from ser_bnn.corpora.iemocap import LABELS_4, LABELS_5, load_iemocap, parse_label_file
 from ser_bnn.errors import ConfigError, DataError
 
 
-@pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    root = tmp_path_factory.mktemp("iemocap")
-    expected = build_iemocap(root)
-    return root / "IEMOCAP_full_release", expected
-
-
 def _load(path, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return load_iemocap(path, **kw)
+    return quiet_load("iemocap", path, **kw)
 
 
-def test_five_class_improvised(release):
-    path, expected = release
+def test_five_class_improvised(iemocap_release):
+    path, expected = iemocap_release
     corpus = _load(path)
     assert corpus.name == "iemocap" and corpus.labels == LABELS_5
     got = {u.id: u.label for u in corpus.utterances}
@@ -43,23 +34,21 @@ def test_five_class_improvised(release):
     assert set(corpus.counts()) == set(LABELS_5) and all(corpus.counts().values())
 
 
-def test_audio_of_fixture_loads(release):
-    path, _ = release
+def test_audio_of_fixture_loads(iemocap_release):
+    path, _ = iemocap_release
     u = _load(path).utterances[0]
     wave = load_audio(u.path)
     assert wave.shape == (16000,) and np.abs(wave).max() == pytest.approx(0.3, abs=1e-3)
 
 
-def test_parent_folder_accepted_and_via_load_corpus(release):
-    path, expected = release
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        corpus = load_corpus("iemocap", path.parent)
+def test_parent_folder_accepted_and_via_load_corpus(iemocap_release):
+    path, expected = iemocap_release
+    corpus = quiet_load("iemocap", path.parent)
     assert corpus.root == path and len(corpus) == len(expected)
 
 
-def test_count_check_warns_or_raises_for_full_release(release):
-    path, expected = release
+def test_count_check_warns_or_raises_for_full_release(iemocap_release):
+    path, expected = iemocap_release
     with pytest.warns(UserWarning, match=rf"{len(expected)} improvised 5-class utterances, .* 2837"):
         load_iemocap(path)
     with pytest.raises(DataError, match="2837"):
@@ -74,8 +63,8 @@ def test_no_count_check_for_partial_release(tmp_path):
     assert {u.session for u in corpus.utterances} == {"Ses01", "Ses02"}
 
 
-def test_four_class_and_excited(release):
-    path, expected = release
+def test_four_class_and_excited(iemocap_release):
+    path, expected = iemocap_release
     four = _load(path, classes=4)
     assert four.labels == LABELS_4
     assert {u.id for u in four.utterances} == {k for k, v in expected.items() if v != "frustration"}
@@ -87,15 +76,15 @@ def test_four_class_and_excited(release):
         load_iemocap(path, classes=6)
 
 
-def test_scripted_included_on_request(release):
-    path, expected = release
+def test_scripted_included_on_request(iemocap_release):
+    path, expected = iemocap_release
     both = _load(path, improvised_only=False)
     scripted = [u for u in both.utterances if "script" in u.id]
     assert len(scripted) == 5 * 3 and len(both) == len(expected) + 15
 
 
-def test_label_file_parser_skips_annotator_lines(release):
-    path, _ = release
+def test_label_file_parser_skips_annotator_lines(iemocap_release):
+    path, _ = iemocap_release
     pairs = parse_label_file(path / "Session1" / "dialog" / "EmoEvaluation" / "Ses01F_impro01.txt")
     assert pairs[:4] == [("Ses01F_impro01_F000", "neu"), ("Ses01F_impro01_M001", "hap"),
                          ("Ses01F_impro01_F002", "ang"), ("Ses01F_impro01_M003", "xxx")]

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
+from conftest import sign
 
 from ser_bnn.layers import BinaryConv2D, BinaryDense, xnor_input_scale
-
-
-def sign(x: np.ndarray) -> np.ndarray:
-    return np.where(x >= 0, 1.0, -1.0)
 
 
 def conv_same_np(x: np.ndarray, w: np.ndarray, pad_value: float) -> np.ndarray:

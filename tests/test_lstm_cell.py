@@ -6,14 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras as keras
+from conftest import lstm_with_weights, sign
 
 from ser_bnn.layers import BinaryLSTM
 
 B, T, CX, H = 3, 7, 10, 5
-
-
-def sign(x: np.ndarray) -> np.ndarray:
-    return np.where(x >= 0, 1.0, -1.0)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -46,16 +43,7 @@ def lstm_np(
 
 
 def make_layer(binary: bool, go_backwards: bool, seed: int) -> tuple[BinaryLSTM, tuple[np.ndarray, ...]]:
-    layer = BinaryLSTM(H, binary=binary, go_backwards=go_backwards)
-    layer.build((None, T, CX))
-    rng = np.random.default_rng(seed)
-    wx = rng.uniform(-1, 1, size=(CX, 4 * H))
-    wh = rng.uniform(-1, 1, size=(H, 4 * H))
-    b = rng.normal(scale=0.3, size=4 * H)
-    layer.input_proj.kernel.assign(wx[None, None].astype(np.float32))
-    layer.cell.recurrent_proj.kernel.assign(wh[None, None].astype(np.float32))
-    layer.cell.bias.assign(b.astype(np.float32))
-    return layer, (wx, wh, b)
+    return lstm_with_weights(H, CX, T, binary, go_backwards, seed=seed)
 
 
 @pytest.fixture(scope="module")

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import lstm_with_weights
 from test_lstm_cell import CX, H, T, lstm_np
 
 from ser_bnn.layers import BinaryLSTM, ValidSteps
 
 
 def _layer(binary: bool, go_backwards: bool, readout: str, seed: int = 0):
-    layer = BinaryLSTM(H, binary=binary, go_backwards=go_backwards, readout=readout)
-    layer.build([(None, T, CX), (None, T)])
-    rng = np.random.default_rng(seed)
-    wx, wh = rng.uniform(-1, 1, size=(CX, 4 * H)), rng.uniform(-1, 1, size=(H, 4 * H))
-    b = rng.normal(scale=0.3, size=4 * H)
-    layer.input_proj.kernel.assign(wx[None, None].astype(np.float32))
-    layer.cell.recurrent_proj.kernel.assign(wh[None, None].astype(np.float32))
-    layer.cell.bias.assign(b.astype(np.float32))
-    return layer, (wx, wh, b)
+    return lstm_with_weights(H, CX, T, binary, go_backwards, readout, seed)
 
 
 @pytest.mark.parametrize("binary", [True, False], ids=["binary", "float"])

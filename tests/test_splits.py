@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 
 import pytest
 import soundfile as sf
-from iemocap_fixture import build_iemocap
+from conftest import quiet_load
 
 from ser_bnn.corpora import load_corpus
 from ser_bnn.corpora.emodb import SPEAKER_GENDER
-from ser_bnn.corpora.iemocap import load_iemocap
 from ser_bnn.errors import ConfigError, DataError
 from ser_bnn.splits import EMODB_FIXED_TEST, EMODB_FIXED_TRAIN, Fold, make_folds
 
 
 @pytest.fixture(scope="module")
-def emodb(emodb_dir):
-    return load_corpus("emodb", emodb_dir)
-
-
-@pytest.fixture(scope="module")
-def iemocap(tmp_path_factory):
-    root = tmp_path_factory.mktemp("iemocap")
-    build_iemocap(root, seconds=0.2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the miniature release is not 2837 utterances
-        return load_iemocap(root)
+def iemocap(iemocap_release):
+    return quiet_load("iemocap", iemocap_release[0])
 
 
 def _speakers(utts) -> set[str]:

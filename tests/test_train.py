@@ -13,20 +13,7 @@ import numpy as np
 import pytest
 from clirun import assert_one_line_error, ser_bnn
 
-TINY = {"model": {"conv_filters": 4, "lstm_units": 8, "fc_units": 8}}
 FAST = ["--no-progress", "--batch-size", "40"]
-
-
-@pytest.fixture(scope="module")
-def tiny_config(tmp_path_factory):
-    p = tmp_path_factory.mktemp("cfg") / "tiny.json"
-    p.write_text(json.dumps(TINY))
-    return p
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
 
 
 def _manifest(emodb_dir, path, speakers=("03", "08", "10", "12"), per_speaker=12):
@@ -39,7 +26,7 @@ def _manifest(emodb_dir, path, speakers=("03", "08", "10", "12"), per_speaker=12
     return path
 
 
-def test_train_then_evaluate_fixed_split(emodb_dir, tmp_path, tiny_config, cache):
+def test_train_then_evaluate_fixed_split(emodb_dir, tmp_path, tiny_config, feature_cache):
     out = tmp_path / "run"
     p = ser_bnn(
         "train",
@@ -56,7 +43,7 @@ def test_train_then_evaluate_fixed_split(emodb_dir, tmp_path, tiny_config, cache
         "--out",
         out,
         "--cache-dir",
-        cache,
+        feature_cache,
         *FAST,
     )
     assert p.returncode == 0, p.stderr[-3000:]
@@ -93,7 +80,7 @@ def test_train_then_evaluate_fixed_split(emodb_dir, tmp_path, tiny_config, cache
     assert any((out / "tb").iterdir())
     assert json.loads((out / "state.json").read_text())["status"] == "complete"
     # evaluate recomputes the same numbers from the saved weights
-    e = ser_bnn("evaluate", out, "--data-dir", emodb_dir, "--cache-dir", cache, "--no-progress")
+    e = ser_bnn("evaluate", out, "--data-dir", emodb_dir, "--cache-dir", feature_cache, "--no-progress")
     assert e.returncode == 0, e.stderr[-2000:]
     m2 = json.loads((out / "metrics.json").read_text())
     assert m2["confusion"] == m["confusion"] and m2["uar"] == pytest.approx(m["uar"])
@@ -109,7 +96,7 @@ def test_evaluate_rejects_unfinished_or_foreign_dirs(tmp_path):
     assert_one_line_error(ser_bnn("evaluate", tmp_path), "not a run directory")
 
 
-def test_resume_after_kill_9(emodb_dir, tmp_path, tiny_config, cache):
+def test_resume_after_kill_9(emodb_dir, tmp_path, tiny_config, feature_cache):
     manifest = _manifest(emodb_dir, tmp_path / "m.csv")
     out = tmp_path / "run"
     args = [
@@ -129,7 +116,7 @@ def test_resume_after_kill_9(emodb_dir, tmp_path, tiny_config, cache):
         "--out",
         out,
         "--cache-dir",
-        cache,
+        feature_cache,
         *FAST,
     ]
     proc = subprocess.Popen(
@@ -165,7 +152,7 @@ def test_resume_after_kill_9(emodb_dir, tmp_path, tiny_config, cache):
     assert json.loads((out / "state.json").read_text())["status"] == "complete"
 
 
-def test_loso_aggregates_folds(emodb_dir, tmp_path, tiny_config, cache):
+def test_loso_aggregates_folds(emodb_dir, tmp_path, tiny_config, feature_cache):
     manifest = _manifest(emodb_dir, tmp_path / "m.csv", speakers=("03", "08", "11"), per_speaker=8)
     out = tmp_path / "loso"
     p = ser_bnn(
@@ -183,7 +170,7 @@ def test_loso_aggregates_folds(emodb_dir, tmp_path, tiny_config, cache):
         "--out",
         out,
         "--cache-dir",
-        cache,
+        feature_cache,
         "--dev-speakers",
         "1",  # 4 speakers: a LOSO fold has 3 to train on
         *FAST,

@@ -23,20 +23,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ser_bnn.config import Config, TrainConfig
-    from ser_bnn.corpora import load_corpus, summary_table
+    from ser_bnn.corpora import corpus_kind, load_corpus, summary_table
+    from ser_bnn.corpora.registry import names_with
 
     t0 = time.perf_counter()
+    kind = corpus_kind(args.dataset)
     opts = corpus_options(args)
     if args.verify_checksums:
-        if args.dataset != "emodb":
-            raise ConfigError("--verify-checksums applies to --dataset emodb only")
+        if not kind.checksums:
+            raise ConfigError(
+                f"--verify-checksums applies to --dataset {names_with(lambda k: k.checksums)} only"
+            )
         opts["verify_checksums"] = True
     if args.download:
-        if args.dataset != "emodb" or not args.data_dir:
-            raise ConfigError("--download needs --dataset emodb and --data-dir DEST")
-        from ser_bnn.corpora.download import download_emodb
-
-        download_emodb(args.data_dir, progress=not args.no_progress)
+        if kind.download is None or not args.data_dir:
+            raise ConfigError(
+                f"--download needs --dataset {names_with(lambda k: k.download)} and --data-dir DEST"
+            )
+        kind.download(args.data_dir, not args.no_progress)
     corpus = load_corpus(args.dataset, args.data_dir, **opts)
     print(summary_table(corpus))
     if not args.no_cache:

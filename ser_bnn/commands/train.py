@@ -31,9 +31,11 @@ OVERRIDES = {
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from ser_bnn.config import NORMS, PRESETS, READOUTS, Config
+    from ser_bnn.corpora import CORPORA
 
     d = Config()
     t, m = d.train, d.model
+    splits = "".join(f"{k.default_split} for {n}, " for n, k in CORPORA.items() if k.default_split != "loso")
     add_data_arguments(p)
     p.add_argument(
         "--model", choices=["bcrnn", "crnn"], default="bcrnn", help="binary BCRNN or float CRNN twin"
@@ -41,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--split",
         default=None,
-        help="fixed | loso | loso:K | manifest (default: fixed for emodb, loso otherwise)",
+        help=f"fixed | loso | loso:K | manifest (default: {splits}loso otherwise)",
     )
     p.add_argument(
         "--preset",
@@ -128,6 +130,7 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
         train=dataclasses.replace(base.train, **sections["train"]),
         labels=tuple(labels),
         dataset=args.dataset,
+        corpus_options=corpus_options(args),
     )
     try:
         return cfg.validate()
@@ -141,13 +144,13 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
 
 def run(args: argparse.Namespace) -> int:
     from ser_bnn.baseline import floor_for_fold
-    from ser_bnn.corpora import load_corpus
+    from ser_bnn.corpora import corpus_kind, load_corpus
     from ser_bnn.experiment import finish_summary, train_split
     from ser_bnn.splits import make_folds
 
     corpus = load_corpus(args.dataset, args.data_dir, **corpus_options(args))
     if args.split is None:
-        args.split = "fixed" if args.dataset == "emodb" else "loso"
+        args.split = corpus_kind(args.dataset).default_split
     cfg = make_config(args, corpus.labels)
     folds = make_folds(corpus, args.split, dev_speakers=cfg.train.dev_speakers, seed=cfg.train.seed)
     name = f"runs/{args.dataset}-{args.model}-{args.split.replace(':', '')}-s{cfg.train.seed}"

@@ -1,18 +1,12 @@
-"""Corpus and utterance records shared by every dataset reader, and `load_corpus` to pick one."""
+"""Corpus and utterance records shared by every dataset reader (`registry.load_corpus` picks one)."""
 
 from __future__ import annotations
 
-import inspect
-import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from ser_bnn.errors import ConfigError, DataError
-
-DATASETS = ("emodb", "iemocap", "csv")
-DATA_ENV = "SER_BNN_DATA"
+from ser_bnn.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -75,50 +69,6 @@ def project_root() -> Path:
     import ser_bnn
 
     return Path(ser_bnn.__file__).resolve().parents[1]
-
-
-def resolve_data_dir(dataset: str, data_dir: str | Path | None) -> Path:
-    """Explicit `data_dir`, else $SER_BNN_DATA, else (Emo-DB only) `../shared/data/emodb` seen from
-    the working directory or from the project root. Raises DataError if nothing is found."""
-    if data_dir is not None and str(data_dir) != "":
-        return Path(data_dir).expanduser()
-    env = os.environ.get(DATA_ENV)
-    if env:
-        return Path(env).expanduser()
-    if dataset == "emodb":
-        candidates = [
-            Path.cwd() / ".." / "shared" / "data" / "emodb",
-            project_root() / ".." / "shared" / "data" / "emodb",
-        ]
-        for c in candidates:
-            if c.is_dir():
-                return c.resolve()
-        raise DataError(
-            f"no Emo-DB found (tried {', '.join(str(c.resolve()) for c in candidates)}): "
-            f"pass --data-dir, set {DATA_ENV}, or run the download"
-        )
-    raise DataError(f"no data directory for {dataset!r}: pass --data-dir or set {DATA_ENV}")
-
-
-def load_corpus(dataset: str, data_dir: str | Path | None = None, **options: Any) -> Corpus:
-    """Read a corpus. `dataset` is 'emodb', 'iemocap' or 'csv' (then `data_dir` is the manifest file
-    or a directory holding `manifest.csv`). Options go to the reader (see each module)."""
-    if dataset not in DATASETS:
-        raise ConfigError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
-    root = resolve_data_dir(dataset, data_dir)
-    if not root.exists():
-        raise DataError(f"data directory {root} does not exist")
-    if dataset == "emodb":
-        from ser_bnn.corpora.emodb import load_emodb as reader
-    elif dataset == "iemocap":
-        from ser_bnn.corpora.iemocap import load_iemocap as reader
-    else:
-        from ser_bnn.corpora.manifest import load_manifest as reader
-    try:
-        inspect.signature(reader).bind(root, **options)
-    except TypeError as e:
-        raise ConfigError(f"{dataset}: {e}") from None
-    return reader(root, **options)
 
 
 def summary_table(corpus: Corpus) -> str:

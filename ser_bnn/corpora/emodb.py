@@ -43,6 +43,9 @@ SPEAKER_GENDER: dict[str, str] = {
     "14": "f",
     "16": "f",
 }
+# the paper's speaker-independent split (`--split fixed`)
+FIXED_TRAIN_SPEAKERS: tuple[str, ...] = ("03", "08", "09", "10", "11", "13")
+FIXED_TEST_SPEAKERS: tuple[str, ...] = ("12", "14", "15", "16")
 EXPECTED_TOTAL = 535
 EXPECTED_LABEL_COUNTS: dict[str, int] = {
     "anger": 127,

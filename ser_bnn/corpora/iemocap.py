@@ -58,6 +58,11 @@ def find_release(root: Path) -> Path:
     raise DataError(f"{root} holds no Session1..Session5 folders (expected IEMOCAP_full_release)")
 
 
+def speaker_gender(speaker: str) -> str | None:
+    """'f' or 'm' from a speaker id such as 'Ses01F', else None."""
+    return speaker[-1].lower() if speaker[-1:] in ("F", "M") else None
+
+
 def label_map(classes: int, merge_excited: bool) -> tuple[dict[str, str], tuple[str, ...]]:
     """{IEMOCAP code: label} and the ordered labels for a class setting."""
     if classes == 5:

@@ -75,8 +75,7 @@ def heldout_windows(
         raise SerBnnError(f"{run.run_dir}/split.json lists no test utterances")
     if max_utterances:
         ids = ids[:max_utterances]
-    opts = {"classes": len(run.cfg.labels)} if run.cfg.dataset == "iemocap" else {}
-    corpus = load_corpus(run.cfg.dataset, data_dir, **opts)
+    corpus = load_corpus(run.cfg.dataset, data_dir, **run.cfg.corpus_options)  # as training read it
     by_id = {u.id: u for u in corpus.utterances}
     missing = [i for i in ids if i not in by_id]
     if missing:
