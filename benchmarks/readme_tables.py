@@ -27,15 +27,27 @@ def _load(name: str) -> dict:
     return json.loads(p.read_text()) if p.is_file() else {}
 
 
+FLOOR_INTRO = """\
+**Linear floor** (`python benchmarks/baseline.py`): class-balanced logistic regression (C = 0.1) on
+201 utterance statistics of the same front end and standardization; trained on the training and
+development speakers of each fold, scored on its test speakers.
+
+| standardization | fixed split UAR % | 10-fold LOSO UAR % (mean +- std over folds) |
+|---|---|---|"""
+NETWORKS_INTRO = """\
+**Networks, fixed split** (`python benchmarks/ablation.py`): train speakers 03 08 11 13,
+dev speakers 09 10 (model selection: mean dev UAR over 3 epochs), test speakers 12 14 15 16
+(231 utterances); mean +- std over the seeds run (seed 0 where one); `-eN` = N epochs
+(cosine schedule; the e40 row is `ser-bnn train` with the first defaults, stopped early);
+2-core x86 CPU shared with other jobs.
+The dev column is what decides between rows; the test column is reported, never used to choose.
+
+| variant | flags (beyond the default recipe) | seeds | epochs | dev UAR % | test UAR % | train acc | s/epoch |
+|---|---|---|---|---|---|---|---|"""
+
+
 def floor_table(floor: dict) -> list[str]:
-    lines = [
-        "**Linear floor** (`python benchmarks/baseline.py`): class-balanced logistic regression (C = 0.1) on",
-        "201 utterance statistics of the same front end and standardization; trained on the training and",
-        "development speakers of each fold, scored on its test speakers.",
-        "",
-        "| standardization | fixed split UAR % | 10-fold LOSO UAR % (mean +- std over folds) |",
-        "|---|---|---|",
-    ]
+    lines = FLOOR_INTRO.splitlines()
     for norm in ("speaker", "global", "segment"):
         f, loso = floor.get(f"fixed-{norm}"), floor.get(f"loso-{norm}")
         if f or loso:
@@ -46,18 +58,7 @@ def floor_table(floor: dict) -> list[str]:
 
 
 def ablation_table(ablation: dict) -> list[str]:
-    lines = [
-        "**Networks, fixed split** (`python benchmarks/ablation.py`): train speakers 03 08 11 13,",
-        "dev speakers 09 10 (model selection: mean dev UAR over 3 epochs), test speakers 12 14 15 16",
-        "(231 utterances); mean +- std over the seeds run (seed 0 where one); `-eN` = N epochs",
-        "(cosine schedule; the e40 row is `ser-bnn train` with the first defaults, stopped early);",
-        "2-core x86 CPU shared with other jobs.",
-        "The dev column is what decides between rows; the test column is reported, never used to choose.",
-        "",
-        "| variant | flags (on top of the default recipe) | seeds | epochs | dev UAR % | test UAR % "
-        "| train acc | s/epoch |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+    lines = NETWORKS_INTRO.splitlines()
     groups: dict[str, list[dict]] = {}
     for key, r in ablation.items():
         groups.setdefault(re.sub(r"-s\d+$", "", key), []).append(r)
