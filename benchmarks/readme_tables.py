@@ -42,7 +42,7 @@ dev speakers 09 10 (model selection: mean dev UAR over 3 epochs), test speakers 
 2-core x86 CPU shared with other jobs.
 The dev column is what decides between rows; the test column is reported, never used to choose.
 
-| variant | flags (beyond the default recipe) | seeds | epochs | dev UAR % | test UAR % | train acc | s/epoch |
+| variant | flags beyond the default recipe | seeds | epochs | dev UAR % | test UAR % | train acc | s/epoch |
 |---|---|---|---|---|---|---|---|"""
 
 
