@@ -2,6 +2,7 @@
 
     python benchmarks/baseline.py                 # fixed split and 10-fold LOSO, every normalization
     python benchmarks/baseline.py --split fixed --norm speaker
+    python benchmarks/baseline.py --split fixed-dev   # train 03 08 11 13, scored on the dev speakers 09 10
 
 Same folds (dev speakers join the training side: the floor selects nothing) and the same
 standardization as the networks (`ser_bnn.baseline`). Prints a Markdown table and writes
@@ -27,7 +28,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "floor.json"
 
 def main() -> int:
     from ser_bnn.corpora import load_corpus
-    from ser_bnn.splits import make_folds
+    from ser_bnn.splits import Fold, make_folds
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default=None)
@@ -40,7 +41,11 @@ def main() -> int:
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
     lines = ["| split | standardization | floor UAR % | folds |", "|---|---|---|---|"]
     for split in args.split.split(","):
-        folds = make_folds(corpus, split, dev_speakers=2)
+        if split == "fixed-dev":  # the networks' model-selection view: their 4 training speakers -> dev
+            fold = make_folds(corpus, "fixed", dev_speakers=2)[0]
+            folds = [Fold("fixed-dev", fold.train, [], fold.dev, fold.dev_speakers)]
+        else:
+            folds = make_folds(corpus, split, dev_speakers=2)
         for norm in args.norm.split(","):
             cfg = Config(features=FeatureConfig(norm=norm), labels=corpus.labels)
             per_fold = floor_for_folds(cfg, folds, cache)
