@@ -31,14 +31,15 @@ FLOOR_INTRO = """\
 **Linear floor** (`python benchmarks/baseline.py`): class-balanced logistic regression (C = 0.1) on
 201 utterance statistics of the same front end and standardization; trained on the training and
 development speakers of each fold, scored on its test speakers; the last column is the networks'
-model-selection view of the fixed split (trained on 03 08 11 13 only, scored on 09 10).
+model-selection view of the fixed split at seed 0 (trained on 03 08 11 13 only, scored on 09 10).
 
 | standardization | fixed split UAR % | 10-fold LOSO UAR % (mean +- std over folds) | dev speakers 09 10 % |
 |---|---|---|---|"""
 NETWORKS_INTRO = """\
-**Networks, fixed split** (`python benchmarks/ablation.py`): train speakers 03 08 11 13,
-dev speakers 09 10 (model selection: mean dev UAR over 3 epochs), test speakers 12 14 15 16
-(231 utterances); mean +- std over the seeds run (seed 0 where one); `-eN` = N epochs
+**Networks, fixed split** (`python benchmarks/ablation.py`): 2 of the 6 training speakers are
+the dev speakers, one per gender, drawn with the seed (seed 0: dev 09 10, train 03 08 11 13; seed 1:
+dev 03 13; model selection: mean dev UAR over 3 epochs); test speakers 12 14 15 16 (231
+utterances); mean +- std over the seeds run (seed 0 where one); `-eN` = N epochs
 (cosine schedule; the e40 row is `ser-bnn train` with the first defaults, stopped early);
 2-core x86 CPU shared with other jobs.
 The dev column is what decides between rows; the test column is reported, never used to choose.
