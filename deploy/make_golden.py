@@ -9,6 +9,12 @@ the windowing), the first 16 samples of window 0, the per-window posteriors of t
 model (LCE interpreter, default kernels: what lce-lite runs on the phone), the max-pooled vector
 and its label. No audio is stored: the files are read from the Emo-DB directory, named relative
 to it. The Android tests (android_demo/core GoldenVectorTest) recompute all of it in Java.
+
+For a model with the speaker-statistics input, each file is a stream that starts from count 0
+(`ser-bnn predict` without flags): per window also `stats_in` (the [3, n_mels] statistics the
+window was classified with), `window_stats` and `speech_frames` (the model's outputs), `speech`
+(speech_frames >= min_speech_frames) and, per file, `stats_out` (after the last window), so the
+update rule (add the window_stats of speech windows, cap) can be checked in Java.
 """
 
 from __future__ import annotations
@@ -26,8 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 import ser_bnn  # noqa: E402,F401
 from ser_bnn.audio import load_audio  # noqa: E402
+from ser_bnn.gating import MIN_SPEECH_FRAMES  # noqa: E402
 from ser_bnn.io import atomic_write_text  # noqa: E402
-from ser_bnn.predict import cut_windows, load_deployed, predict_file  # noqa: E402
+from ser_bnn.normalization import NormStats  # noqa: E402
+from ser_bnn.online import COUNT_CAP, MIN_STATS_FRAMES, Tracker  # noqa: E402
+from ser_bnn.predict import cut_windows, load_deployed, predict_file, window_output  # noqa: E402
 
 # 1.2 s, 1.9 s, 2.1 s (PAD chunk before data): one zero-padded window each;
 # 6.0 s (2 windows), 6.8 s, 7.7 s, 9.0 s (3 windows, the last zero-padded).
@@ -37,6 +46,25 @@ DEFAULT_FILES = ("12a02Ac", "03a01Fa", "14a07Aa", "12b03Ta", "16a05Tb", "08b02Tc
 def _f32(values: np.ndarray) -> list[float]:
     """float32 values as JSON numbers that parse back to the same float32 (9 significant digits)."""
     return [float(f"{float(v):.9g}") for v in np.asarray(values, np.float32).reshape(-1)]
+
+
+def _stats(st: NormStats) -> list[list[float]]:
+    """[3, n_mels] float64 (count in every band, sum, sumsq), as the app keeps them (float32 at the input)."""
+    return [[float(st.count)] * len(st.sum), [float(v) for v in st.sum], [float(v) for v in st.sumsq]]
+
+
+def _stream(model, windows: np.ndarray) -> dict:  # noqa: ANN001 - DeployedModel
+    """One file as a stream from count 0: statistics in, window outputs, statistics out."""
+    tracker = Tracker.start(model.features.n_mels)
+    rows = {"stats_in": [], "window_stats": [], "speech_frames": [], "speech": []}
+    for w in windows:
+        rows["stats_in"].append(_stats(tracker.stats))
+        out = window_output(model, w, tracker.stats)
+        rows["window_stats"].append([_f32(r) for r in out.window_stats])
+        rows["speech_frames"].append(int(round(out.speech_frames)))
+        rows["speech"].append(tracker.update(out.window_stats, out.speech_frames))
+    rows["stats_out"] = _stats(tracker.stats)
+    return rows
 
 
 def golden(model_path: Path, data_dir: Path, ids: list[str]) -> dict:
@@ -51,11 +79,14 @@ def golden(model_path: Path, data_dir: Path, ids: list[str]) -> dict:
         windows, starts = cut_windows(wave, window, hop)
         if not np.all(np.any(windows != 0, axis=1)):
             raise SystemExit(f"{rel}: has an all-zero window (predict would skip it); pick another file")
-        post = model.interpreter.predict(windows)
+        check = predict_file(model, data_dir / rel)  # the CLI's own path (streaming from count 0)
+        rows = check["windows"]
+        if not all(r["speech"] for r in rows):
+            raise SystemExit(f"{rel}: has a window without speech (not pooled); pick another file")
+        post = np.float32(check["window_posteriors"])
         pooled = post.max(axis=0)
-        check = predict_file(model, data_dir / rel)  # the CLI's own path must agree
         assert np.allclose([check["pooled_max"][k] for k in model.labels], pooled, atol=0), rel
-        files.append({
+        entry = {
             "wav": rel.as_posix(),
             "n_samples": int(len(wave)),
             "window_starts": [int(s) for s in starts],
@@ -66,7 +97,10 @@ def golden(model_path: Path, data_dir: Path, ids: list[str]) -> dict:
             "pooled": _f32(pooled),
             "label": model.labels[int(np.argmax(pooled))],
             "duration_s": round(len(wave) / model.sample_rate, 4),
-        })
+        }
+        if model.takes_stats:
+            entry.update(_stream(model, windows))
+        files.append(entry)
     data = model_path.read_bytes()
     return {
         "model": model_path.name,
@@ -77,6 +111,9 @@ def golden(model_path: Path, data_dir: Path, ids: list[str]) -> dict:
         "hop_samples": hop,
         "pooling": "max",
         "interpreter": "larq-compute-engine 0.16 Python interpreter, default kernels, 1 thread, no XNNPACK",
+        **({"stats_rule": {"min_stats_frames": MIN_STATS_FRAMES, "count_cap": COUNT_CAP,
+                           "min_speech_frames": MIN_SPEECH_FRAMES, "start": "count 0 for each file"}}
+           if model.takes_stats else {}),
         "files": files,
     }
 

@@ -140,6 +140,12 @@ def get_frontend_class():  # noqa: ANN201
             return tf.transpose(acc[:n_mels])
 
         def call(self, wave: tf.Tensor) -> tf.Tensor:
+            logmel, valid = self.raw_logmel(wave)
+            return self.standardize(logmel, valid)
+
+        def raw_logmel(self, wave: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            """Raw log-Mel [B, T, n_mels] and the signal mask [B, T, 1] (1.0 where a frame has a
+            non-zero sample, 0.0 on zero padding)."""
             c = self.features
             wave = tf.convert_to_tensor(wave, tf.float32)
             frames = tf.signal.frame(wave, c.win_length, c.hop_length, pad_end=True)  # [B, T, W]
@@ -149,9 +155,14 @@ def get_frontend_class():  # noqa: ANN201
             t = tf.shape(power)[1]
             mel = tf.reshape(self._sparse_mel(tf.reshape(power, [-1, c.n_freq_bins])), [-1, t, c.n_mels])
             logmel = tf.math.log(mel + c.log_offset)
+            valid = tf.cast(tf.reduce_max(tf.abs(frames), axis=-1, keepdims=True) > 0.0, tf.float32)
+            return logmel, valid
+
+        def standardize(self, logmel: tf.Tensor, valid: tf.Tensor) -> tf.Tensor:
+            """The config's standardization of raw log-Mel (fixed statistics, or the segment's own)."""
+            c = self.features
             if not c.standardize:
                 return logmel
-            valid = tf.cast(tf.reduce_max(tf.abs(frames), axis=-1, keepdims=True) > 0.0, tf.float32)
             if c.norm in FIXED_STATS_NORMS:
                 mean = tf.constant(np.array(c.norm_mean, np.float32))
                 inv_std = tf.constant(1.0 / np.array(c.norm_std, np.float32))

@@ -59,7 +59,8 @@ def load_wrapper() -> ModuleType:
 
 
 class LceInterpreter:
-    """One loaded model with a single float32 input and a single output.
+    """One loaded model with float32 inputs and outputs (`run` / `predict`: a single input and
+    output; `invoke`: any number, in the flatbuffer's order).
 
     `num_threads`, `use_indirect_bgemm` and `use_xnnpack` are LCE's interpreter options; the
     defaults (1 thread, no XNNPACK) match what the Android runtime (lce-lite) runs.
@@ -101,11 +102,8 @@ class LceInterpreter:
         except (RuntimeError, ValueError) as e:
             msg = " ".join(str(e).split()) or type(e).__name__
             raise SerBnnError(f"{name}: the TFLite interpreter rejected the model ({msg})") from None
-        if len(self.input_shapes) != 1 or len(self.output_shapes) != 1:
-            raise SerBnnError(
-                f"{name}: expected one input and one output, got {len(self.input_shapes)} and "
-                f"{len(self.output_shapes)}"
-            )
+        if not self.input_shapes or not self.output_shapes:
+            raise SerBnnError(f"{name}: the model has no inputs or no outputs")
 
     @property
     def input_shapes(self) -> list[tuple[int, ...]]:
@@ -123,12 +121,24 @@ class LceInterpreter:
     def output_shape(self) -> tuple[int, ...]:
         return self.output_shapes[0]
 
+    def invoke(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        """One invocation with every input (exact shapes, in the model's input order): all outputs."""
+        if len(inputs) != len(self.input_shapes):
+            raise SerBnnError(f"the model has {len(self.input_shapes)} inputs, got {len(inputs)}")
+        xs = [np.ascontiguousarray(x, dtype=np.float32) for x in inputs]
+        for x, shape in zip(xs, self.input_shapes, strict=True):
+            if tuple(x.shape) != shape:
+                raise SerBnnError(f"model input must have shape {shape}, got {tuple(x.shape)}")
+        return [np.array(o, copy=True) for o in self._interp.predict(xs)]
+
     def run(self, x: np.ndarray) -> np.ndarray:
-        """One invocation: `x` has exactly the input shape (batch included); returns the output."""
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        if tuple(x.shape) != self.input_shape:
-            raise SerBnnError(f"model input must have shape {self.input_shape}, got {tuple(x.shape)}")
-        return np.array(self._interp.predict([x])[0], copy=True)
+        """One invocation of a one-input, one-output model: `x` has exactly the input shape."""
+        if len(self.input_shapes) != 1 or len(self.output_shapes) != 1:
+            raise SerBnnError(
+                f"run() needs one input and one output, the model has {len(self.input_shapes)} and "
+                f"{len(self.output_shapes)} (use invoke)"
+            )
+        return self.invoke([x])[0]
 
     def predict(self, examples: np.ndarray) -> np.ndarray:
         """Run each example [N, *input_shape[1:]] through a batch-1 model: returns [N, *output_shape[1:]]."""

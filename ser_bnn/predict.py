@@ -7,8 +7,19 @@ Pipeline per file (the same as training and evaluation):
 2. cut into windows of `window_samples` (3 s) every `hop` samples (default: the sidecar's hop,
    3 s = no overlap, as in evaluation); the last window is zero-padded; a file shorter than a
    window is one zero-padded window;
-3. run each window through the model (LCE's interpreter, loaded without TensorFlow);
-4. max-pool the window posteriors per class (paper, section 4.2); the emotion is the argmax.
+3. run each window through the model (LCE's interpreter, loaded without TensorFlow) with the
+   speaker statistics of the mode (`norm="speaker"` models; `ser_bnn.online`):
+   - streaming (default): each file starts from the profile, or from count 0 (the default
+     statistics); each window is classified with the statistics accumulated before it, then its
+     `window_stats` are added if it is speech (capped: `online.COUNT_CAP`) - what an app does;
+   - speaker (`--speaker-norm`): all files are one speaker; pass 1 sums the speech windows'
+     `window_stats` over every file (non-overlapping windows), pass 2 classifies every window
+     with those statistics (the offline standardization of training and evaluation);
+4. speech gating (`ser_bnn.gating`, computed inside the graph): windows with fewer than
+   `MIN_SPEECH_FRAMES` speech frames are not classified and do not update the statistics; a
+   file without a speech window reports "no speech", never an emotion;
+5. max-pool the posteriors of the speech windows per class (paper, section 4.2); the emotion
+   is the argmax.
 
 Decisions:
 - The printed scores are the max-pooled vector renormalised to sum to 1. The raw max-pooled
@@ -34,10 +45,14 @@ from typing import Any
 
 import numpy as np
 
+from ser_bnn import online
 from ser_bnn.config import FeatureConfig
 from ser_bnn.errors import AudioError, SerBnnError
 from ser_bnn.export.artifact import read_description
+from ser_bnn.gating import is_speech
 from ser_bnn.interpreter import LceInterpreter
+from ser_bnn.model_io import Roles, WindowOutput, find_roles, invoke
+from ser_bnn.normalization import NormStats
 from ser_bnn.segments import window_starts
 
 MIN_SECONDS = 0.1
@@ -57,6 +72,21 @@ class DeployedModel:
     hop_samples: int
     description_source: str  # "sidecar", "embedded metadata" or "labels.txt"
     description: dict[str, Any] = field(default_factory=dict)
+    roles: Roles | None = None
+
+    @property
+    def takes_stats(self) -> bool:
+        """Whether windows are standardized with speaker statistics (graph input or NumPy)."""
+        f = self.features
+        if self.input_kind == "logmel":
+            return f.standardize and f.norm == "speaker" and bool(f.norm_mean)
+        return self.roles is not None and self.roles.speaker_stats is not None
+
+    @property
+    def gated(self) -> bool:
+        """Whether the model reports speech frames (waveform models since the statistics interface;
+        log-Mel models through the NumPy reference)."""
+        return self.input_kind == "logmel" or (self.roles is not None and self.roles.gated)
 
     @property
     def sample_rate(self) -> int:
@@ -91,16 +121,16 @@ def load_deployed(path: str | Path, num_threads: int = 1, fast: bool = False) ->
     expected_in = (
         (1, features.segment_samples) if kind == "waveform" else (1, features.segment_frames, features.n_mels)
     )
-    if interp.input_shape != expected_in:
-        raise SerBnnError(
-            f"{interp_name}: input shape {interp.input_shape} is not "
-            f"{expected_in} ({kind} model per {source}): not a ser-bnn model or wrong sidecar"
-        )
-    if interp.output_shape != (1, len(labels)):
-        raise SerBnnError(
-            f"{interp_name}: output shape {interp.output_shape} does not fit "
-            f"{len(labels)} labels from {source}"
-        )
+    roles = find_roles(
+        interp.input_shapes,
+        interp.output_shapes,
+        expected_in,
+        len(labels),
+        features.n_mels,
+        f"{interp_name} ({kind} model per {source})",
+    )
+    if kind == "logmel" and (roles.speaker_stats is not None or roles.gated):
+        raise SerBnnError(f"{interp_name}: a log-Mel model has one input and one output")
     if len(set(labels)) != len(labels) or not all(labels):
         raise SerBnnError(f"{interp_name}: labels from {source} are empty or repeated")
     window = int(desc.get("window_samples", features.segment_samples))
@@ -117,6 +147,7 @@ def load_deployed(path: str | Path, num_threads: int = 1, fast: bool = False) ->
         hop_samples=hop,
         description_source=source,
         description=desc,
+        roles=roles,
     )
 
 
@@ -130,18 +161,39 @@ def cut_windows(wave: np.ndarray, window: int, hop: int) -> tuple[np.ndarray, li
     return out, starts
 
 
-def window_posteriors(model: DeployedModel, windows: np.ndarray) -> np.ndarray:
-    """[n, n_classes] probabilities for waveform windows."""
+def window_output(model: DeployedModel, window: np.ndarray, stats: NormStats | None) -> WindowOutput:
+    """One waveform window through the model, standardized with `stats` (None: count 0)."""
+    if model.roles is None:  # an interpreter stand-in without tensor roles: probabilities only
+        return WindowOutput(model.interpreter.predict(np.asarray(window, np.float32)[None])[0])
     if model.input_kind == "waveform":
-        return model.interpreter.predict(windows)
-    from ser_bnn.frontend import logmel_reference  # NumPy/librosa: no TensorFlow
+        tensor = None if stats is None else online.to_tensor(stats)
+        return invoke(model.interpreter, model.roles, window, tensor)
+    # log-Mel model: the NumPy reference front end, statistics and gating (no TensorFlow)
+    from ser_bnn.frontend import logmel_reference
 
-    feats = np.stack([logmel_reference(w, model.features) for w in windows]).astype(np.float32)
-    return model.interpreter.predict(feats)
+    raw, valid = online.raw_window(window, model.features)
+    wstats, n_speech = online.window_outputs_reference(window, model.features)
+    if model.takes_stats and stats is not None and stats.count >= online.MIN_STATS_FRAMES:
+        mean, std, _ = online.norm_params(stats, model.features)
+        x = np.where(valid[:, None], (raw - mean) / std, 0.0).astype(np.float32)
+    else:
+        x = logmel_reference(window, model.features).astype(np.float32)
+    probs = model.interpreter.run(x[None])[0]
+    return WindowOutput(probs, online.to_tensor(wstats)[0], float(n_speech))
 
 
-def predict_file(model: DeployedModel, path: str | Path, hop_samples: int | None = None) -> dict[str, Any]:
-    """Classify one file; raises AudioError (one line) for unusable input."""
+def window_posteriors(model: DeployedModel, windows: np.ndarray) -> np.ndarray:
+    """[n, n_classes] probabilities for waveform windows with the default statistics (count 0)."""
+    if len(windows) == 0:
+        return np.zeros((0, len(model.labels)), np.float32)
+    return np.stack([window_output(model, w, None).probabilities for w in windows])
+
+
+def read_windows(
+    model: DeployedModel, path: str | Path, hop: int
+) -> tuple[np.ndarray, list[int], float, int]:
+    """A file's windows (digital-silence windows dropped), their starts, the duration in seconds and
+    the number of dropped windows; AudioError (one line) for unusable input."""
     from ser_bnn.audio import load_audio
 
     path = Path(path)
@@ -151,28 +203,99 @@ def predict_file(model: DeployedModel, path: str | Path, hop_samples: int | None
         raise AudioError(f"{path}: too short ({seconds:.3f} s; need at least {MIN_SECONDS} s)")
     if not np.any(wave):
         raise AudioError(f"{path}: no signal (every sample is zero), nothing to classify")
-    hop = hop_samples or model.hop_samples
     windows, starts = cut_windows(wave, model.window_samples, hop)
     keep = np.any(windows != 0, axis=1)  # drop windows of pure digital silence
-    post = window_posteriors(model, windows[keep])
-    pooled = post.max(axis=0)
-    scores = pooled / pooled.sum()
-    best = int(np.argmax(pooled))
+    return windows[keep], [s for s, k in zip(starts, keep, strict=True) if k], seconds, int((~keep).sum())
+
+
+def speaker_statistics(
+    model: DeployedModel, paths: list[str], start: NormStats | None = None
+) -> tuple[NormStats, list[dict[str, str]]]:
+    """Pass 1 of `--speaker-norm`: `start` plus the window statistics of every speech window of
+    every file (non-overlapping windows, capped as in streaming). Returns (stats, errors)."""
+    tracker = online.Tracker.start(model.features.n_mels, start)
+    errors = []
+    for p in paths:
+        try:
+            windows, _, _, _ = read_windows(model, p, model.window_samples)
+        except SerBnnError as e:
+            errors.append({"file": str(p), "error": str(e)})
+            continue
+        for w in windows:
+            out = window_output(model, w, None)
+            tracker.update(out.window_stats, out.speech_frames)
+    return tracker.stats, errors
+
+
+def predict_file(
+    model: DeployedModel,
+    path: str | Path,
+    hop_samples: int | None = None,
+    tracker: online.Tracker | None = None,
+    fixed: NormStats | None = None,
+    also: online.Tracker | None = None,
+) -> dict[str, Any]:
+    """Classify one file; raises AudioError (one line) for unusable input.
+
+    Statistics: `fixed` for every window (`--speaker-norm`), else the streaming `tracker` (updated
+    in place; None: a new one from count 0), see the module docstring. `also`: a second tracker that
+    gets the same updates (the profile of `--profile`).
+    """
+    path = Path(path)
+    hop = hop_samples or model.hop_samples
+    windows, starts, seconds, silent = read_windows(model, path, hop)
+    if tracker is None and fixed is None:
+        tracker = online.Tracker.start(model.features.n_mels)
+    rows, post = [], []
+    for start, w in zip(starts, windows, strict=True):
+        stats = fixed if fixed is not None else tracker.stats
+        out = window_output(model, w, stats if model.takes_stats else None)
+        speech = True if out.speech_frames is None else bool(is_speech(out.speech_frames))
+        row: dict[str, Any] = {"start": start, "speech": speech}
+        if out.speech_frames is not None:
+            row["speech_frames"] = int(round(out.speech_frames))
+        if model.takes_stats:
+            _, _, source = online.norm_params(stats, model.features)
+            row["stats_count"] = float(stats.count)
+            row["stats_source"] = source
+        row["posteriors"] = [float(v) for v in out.probabilities] if speech else None
+        if speech:
+            post.append(out.probabilities)
+            if fixed is None and out.window_stats is not None:
+                tracker.update(out.window_stats, out.speech_frames)
+                if also is not None:
+                    also.update(out.window_stats, out.speech_frames)
+        rows.append(row)
     notes = []
     if seconds < SHORT_NOTE_SECONDS:
         notes.append(f"short input ({seconds:.2f} s): the model was trained on utterances of 1.2 s and more")
-    if not keep.all():
-        notes.append(f"{int((~keep).sum())} silent window(s) left out of the pooling")
-    return {
-        "file": str(path),
-        "emotion": model.labels[best],
-        "scores": {lab: float(s) for lab, s in zip(model.labels, scores, strict=True)},
-        "pooled_max": {lab: float(s) for lab, s in zip(model.labels, pooled, strict=True)},
-        "duration_s": round(seconds, 3),
-        "window_starts": [s for s, k in zip(starts, keep, strict=True) if k],
-        "window_posteriors": [[float(v) for v in row] for row in post],
-        "notes": notes,
-    }
+    if silent:
+        notes.append(f"{silent} silent window(s) left out of the pooling")
+    result: dict[str, Any] = {"file": str(path), "duration_s": round(seconds, 3)}
+    if not post:
+        result.update(emotion=None, status="no speech", scores=None, pooled_max=None)
+    else:
+        p = np.stack(post)
+        pooled = p.max(axis=0)
+        scores = pooled / pooled.sum()
+        result.update(
+            emotion=model.labels[int(np.argmax(pooled))],
+            status="ok",
+            scores={lab: float(s) for lab, s in zip(model.labels, scores, strict=True)},
+            pooled_max={lab: float(s) for lab, s in zip(model.labels, pooled, strict=True)},
+        )
+        skipped = sum(not r["speech"] for r in rows)
+        if skipped:
+            notes.append(f"{skipped} window(s) without speech left out of the pooling")
+    result.update(
+        window_starts=[r["start"] for r in rows if r["speech"]],
+        window_posteriors=[r["posteriors"] for r in rows if r["speech"]],
+        windows=rows,
+        notes=notes,
+    )
+    if tracker is not None and model.takes_stats:
+        result["stats_after"] = {"count": float(tracker.stats.count)}
+    return result
 
 
 def format_table(results: list[dict[str, Any]], labels: list[str]) -> str:
@@ -184,7 +307,13 @@ def format_table(results: list[dict[str, Any]], labels: list[str]) -> str:
     cw = [max(5, len(lab)) for lab in labels]
     cols = "  ".join(f"{lab:>{w}}" for lab, w in zip(labels, cw, strict=True))
     lines = [f"{'file':<{fw}}  {'emotion':<{ew}}  {cols}"]
+    ew = max(ew, len("no speech"))
+    lines[0] = f"{'file':<{fw}}  {'emotion':<{ew}}  {cols}"
     for r in results:
+        if r["emotion"] is None:
+            vals = "  ".join(f"{'-':>{w}}" for w in cw)
+            lines.append(f"{r['file']:<{fw}}  {r['status']:<{ew}}  {vals}")
+            continue
         vals = "  ".join(f"{r['scores'][lab]:>{w}.3f}" for lab, w in zip(labels, cw, strict=True))
         lines.append(f"{r['file']:<{fw}}  {r['emotion']:<{ew}}  {vals}")
     return "\n".join(lines)

@@ -57,6 +57,19 @@ def test_export_round_trip_files_and_report(tiny_export: dict, tiny_run: Path) -
     assert set(par["windows_per_group"]) >= {"silence", "noise_full_scale", "sine_440hz"}
     for r in par["settings"].values():
         assert r["top1_agreement"] == 1.0 and r["max_abs_diff"] <= par["tolerance"]
+        # with the default statistics (count 0) and with a real test speaker's
+        assert set(r["per_stats"]) == {"default", "speaker_12"}
+        for c in r["per_stats"].values():
+            assert c["speech_decisions_differ"] == 0 and c["window_stats_max_rel_diff"] <= 1e-4
+    assert par["statistics"]["default"] == 0 and par["statistics"]["speaker_12"] > 1000
+    # the statistics interface: tensors, roles and rules in the sidecar
+    roles = {t["role"]: t for t in sidecar["inputs"] + sidecar["outputs"]}
+    assert [t["role"] for t in sidecar["inputs"]] == ["waveform", "speaker_stats"]
+    assert roles["speaker_stats"]["shape"] == roles["window_stats"]["shape"] == [1, 3, 40]
+    assert roles["speech_frames"]["shape"] == [1, 1] and roles["probabilities"]["shape"] == [1, len(labels)]
+    assert sorted(t["index"] for t in sidecar["outputs"]) == [0, 1, 2]
+    assert sidecar["speaker_stats"]["default"]["mean"] == cfg["features"]["norm_mean"]
+    assert sidecar["gating"]["min_speech_frames"] == 25
     # float twin converted the same way is larger; its size is reported
     twin = report["float_twin"]
     assert twin["size_bytes"] > report["model"]["size_bytes"]
@@ -72,21 +85,33 @@ def test_export_round_trip_files_and_report(tiny_export: dict, tiny_run: Path) -
 
 def test_exported_model_matches_keras_on_real_audio(tiny_export: dict, tiny_run: Path,
                                                     emodb_dir: Path) -> None:
-    """Independent of the gate's own code: LCE interpreter vs the Keras model on two real files."""
-    import tensorflow as tf
-
+    """Independent of the gate's own code: LCE interpreter vs the Keras model on two real files,
+    with the default statistics and with statistics of the speaker's audio."""
     from ser_bnn.audio import load_audio
     from ser_bnn.export import load_run, wrap_model
+    from ser_bnn.export.parity_gate import keras_outputs
     from ser_bnn.interpreter import LceInterpreter
+    from ser_bnn.model_io import find_roles, invoke
+    from ser_bnn.online import to_tensor, window_outputs_reference
     from ser_bnn.segments import segment_waveform
 
     run = load_run(tiny_run)
-    keras_model = tf.function(wrap_model(run.model, run.cfg.features))
+    keras_model = wrap_model(run.model, run.cfg.features)
+    assert keras_model.output_names == ["probabilities", "window_stats", "speech_frames"]
     interp = LceInterpreter(Path(tiny_export["model"]))
-    for uid in ("12a02Ac", "12b03Ta"):  # 1.2 s (one padded window) and 6.0 s (two windows)
-        w = segment_waveform(load_audio(emodb_dir / "wav" / f"{uid}.wav"), run.cfg.features)
-        keras = np.concatenate([keras_model(tf.constant(x[None])).numpy() for x in w])
-        np.testing.assert_allclose(interp.predict(w), keras, atol=1e-5)
+    roles = find_roles(interp.input_shapes, interp.output_shapes, (1, 48000), run.cfg.model.n_classes, 40)
+    w = np.concatenate([segment_waveform(load_audio(emodb_dir / "wav" / f"{uid}.wav"), run.cfg.features)
+                        for uid in ("12a02Ac", "12b03Ta")])  # 1.2 s (one padded window) and 6.0 s (two)
+    speaker = sum((window_outputs_reference(x, run.cfg.features)[0] for x in w[1:]),
+                  window_outputs_reference(w[0], run.cfg.features)[0])
+    for stats in (np.zeros((1, 3, 40), np.float32), to_tensor(speaker)):
+        keras = keras_outputs(keras_model, w, stats)
+        got = [invoke(interp, roles, x, stats) for x in w]
+        np.testing.assert_allclose([g.probabilities for g in got], keras["probabilities"], atol=1e-5)
+        np.testing.assert_allclose([g.window_stats for g in got], keras["window_stats"], rtol=1e-5)
+        assert [g.speech_frames for g in got] == list(keras["speech_frames"][:, 0])
+    default = keras_outputs(keras_model, w[:1], np.zeros((1, 3, 40)))["probabilities"]
+    assert not np.allclose(default, keras["probabilities"][:1], atol=1e-4)  # the statistics matter
 
 
 def _float_quantizer(x):  # noqa: ANN001, ANN202
@@ -125,7 +150,7 @@ def test_binary_layer_left_in_float_fails_export(tiny_export: dict, tiny_run: Pa
 
     target = tmp_path / "out" / "float_fc.tflite"
     windows = {k: v[None] for k, v in edge_inputs(run.cfg.features).items()}
-    desc = describe(run.cfg, "waveform", info.inputs[0], info.outputs[0])
+    desc = describe(run.cfg, "waveform", info.inputs, info.outputs)
     with pytest.raises(ExportError, match="was converted to a float"):
         finish_export(flatbuffer, keras_model, run, target, windows, desc, float_twin=False)
     assert not target.parent.exists() or not any(target.parent.iterdir())
@@ -143,7 +168,7 @@ def test_parity_gate_refuses_perturbed_model(tiny_export: dict, tiny_run: Path, 
     clf.set_weights([kernel, bias + np.linspace(-0.2, 0.2, len(bias), dtype=np.float32)])
     keras_model = wrap_model(run.model, run.cfg.features)
     info = read_model(flatbuffer)
-    desc = describe(run.cfg, "waveform", info.inputs[0], info.outputs[0])
+    desc = describe(run.cfg, "waveform", info.inputs, info.outputs)
     target = tmp_path / "gate" / "refused.tflite"
     target.parent.mkdir()
     windows = {k: v[None] for k, v in edge_inputs(run.cfg.features).items()}
@@ -166,7 +191,7 @@ def test_parity_gate_refuses_corrupted_flatbuffer(tiny_export: dict, tiny_run: P
     data[pos : pos + len(stored)] = np.ascontiguousarray(-kernel.T).tobytes()
     keras_model = wrap_model(run.model, run.cfg.features)
     info = read_model(bytes(data))
-    desc = describe(run.cfg, "waveform", info.inputs[0], info.outputs[0])
+    desc = describe(run.cfg, "waveform", info.inputs, info.outputs)
     target = tmp_path / "refused.tflite"
     windows = {k: v[None] for k, v in edge_inputs(run.cfg.features).items()}
     with pytest.raises(ExportError, match="parity gate failed"):

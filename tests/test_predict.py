@@ -47,18 +47,25 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def _keras_pooled(run_dir: Path, waves: list[np.ndarray]) -> list[np.ndarray]:
-    """Max-pooled posteriors of the run's Keras model (front end included) per waveform."""
-    import tensorflow as tf
-
+    """Max-pooled posteriors of the run's Keras model (front end included) per waveform, under the
+    streaming rule: each window with the statistics of the speech windows before it in the file."""
     from ser_bnn.export import load_run, wrap_model
+    from ser_bnn.export.parity_gate import keras_outputs
+    from ser_bnn.gating import is_speech
+    from ser_bnn.online import Tracker
     from ser_bnn.segments import segment_waveform
 
     run = load_run(run_dir)
-    model = tf.function(wrap_model(run.model, run.cfg.features))
+    model = wrap_model(run.model, run.cfg.features)
     out = []
     for wave in waves:
-        windows = segment_waveform(wave, run.cfg.features)
-        out.append(np.concatenate([model(tf.constant(w[None])).numpy() for w in windows]).max(axis=0))
+        tracker, pooled = Tracker.start(40), []
+        for w in segment_waveform(wave, run.cfg.features):
+            o = keras_outputs(model, w[None], tracker.tensor())
+            if is_speech(o["speech_frames"][0, 0]):
+                pooled.append(o["probabilities"][0])
+            tracker.update(o["window_stats"][0], o["speech_frames"][0, 0])
+        out.append(np.max(pooled, axis=0))
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from ser_bnn.errors import SerBnnError
 
@@ -29,6 +30,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="hop between 3 s windows in seconds (default: the model's, 3 s = no overlap)",
     )
+    p.add_argument(
+        "--speaker-norm",
+        action="store_true",
+        help="all FILEs are one speaker: accumulate their statistics first, then classify every window "
+        "with them (default: each file is standardized causally, window by window, as an app does)",
+    )
+    p.add_argument(
+        "--profile",
+        metavar="FILE",
+        default=None,
+        help="speaker statistics (JSON): start from them if FILE exists, save the updated ones to it",
+    )
     p.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
     p.add_argument(
         "--fast",
@@ -38,7 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ser_bnn.predict import format_table, load_deployed, predict_file
+    from ser_bnn import online
+    from ser_bnn.online import load_profile
+    from ser_bnn.predict import format_table, load_deployed, predict_file, speaker_statistics
 
     if args.threads < 1:
         raise SerBnnError(f"--threads must be >= 1, got {args.threads}")
@@ -49,10 +64,27 @@ def run(args: argparse.Namespace) -> int:
         if not 0 < args.hop <= window_s:
             raise SerBnnError(f"--hop must be in (0, {window_s:g}] seconds, got {args.hop:g}")
         hop = max(1, round(args.hop * model.sample_rate))
+    profile = None
+    if args.speaker_norm or args.profile:
+        if not model.takes_stats:
+            raise SerBnnError(
+                f"{model.path}: the model takes no speaker statistics (norm {model.features.norm!r}, or "
+                "exported before the statistics interface): --speaker-norm and --profile need a "
+                "norm 'speaker' model exported by this version"
+            )
+        if args.profile and Path(args.profile).exists():
+            profile = load_profile(args.profile, model.features.n_mels)
     results, failed = [], []
+    fixed = None
+    if args.speaker_norm:
+        fixed, _ = speaker_statistics(model, args.files, profile)  # unreadable files fail below
+        final = fixed
+    # streaming: the profile's speaker said every file, so all their speech windows update it
+    saved = online.Tracker.start(model.features.n_mels, profile)
     for f in args.files:
+        tracker = None if fixed is not None else online.Tracker.start(model.features.n_mels, profile)
         try:
-            r = predict_file(model, f, hop)
+            r = predict_file(model, f, hop, tracker=tracker, fixed=fixed, also=saved)
         except SerBnnError as e:
             print(f"ser-bnn predict: error: {e}", file=sys.stderr)
             failed.append({"file": f, "error": str(e)})
@@ -60,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
         for note in r["notes"]:
             print(f"ser-bnn predict: note: {f}: {note}", file=sys.stderr)
         results.append(r)
+    if fixed is None:
+        final = saved.stats
+    if args.profile:
+        online.save_profile(args.profile, final)
     if args.json:
         doc = {
             "model": str(model.path),
@@ -67,9 +103,19 @@ def run(args: argparse.Namespace) -> int:
             "pooling": "max",
             "hop_samples": hop or model.hop_samples,
             "window_samples": model.window_samples,
+            "statistics_mode": "speaker" if args.speaker_norm else "streaming",
+            "gated": model.gated,
             "results": results,
             "errors": failed,
         }
+        if model.takes_stats:
+            doc["speaker_stats"] = {
+                "start": None if profile is None else profile.to_dict(),
+                "used": None if fixed is None else fixed.to_dict(),
+                "final": final.to_dict(),
+                "min_stats_frames": online.MIN_STATS_FRAMES,
+                "count_cap": online.COUNT_CAP,
+            }
         print(json.dumps(doc, indent=2))
     elif results:
         print(format_table(results, model.labels))

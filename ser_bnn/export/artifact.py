@@ -42,36 +42,92 @@ def sidecar_paths(model_path: Path) -> dict[str, Path]:
     }
 
 
-def describe(cfg: Config, input_kind: str, info_in: Any, info_out: Any) -> dict[str, Any]:
-    """The model description shared by the embedded metadata and the sidecar."""
-    fc = cfg.features
+ROLE_DESCRIPTIONS = {
+    "waveform": "mono 16 kHz waveform of one window, float32 in [-1, 1]; zero padding must be exact zeros",
+    "logmel": "standardized log-Mel features [frames, mels] of one window (ser_bnn.frontend)",
+    "speaker_stats": "speaker statistics of the raw log-Mel log(mel + log_offset) over signal frames: "
+    "row 0 frame count (same value in every band), row 1 per-band sum, row 2 per-band sum of squares; "
+    "count < min_stats_frames (e.g. all zeros) selects the default statistics",
+    "probabilities": "softmax probabilities, in the order of labels",
+    "window_stats": "this window's statistics, same layout as speaker_stats, over its signal frames "
+    "(frames with a non-zero sample), independent of the speaker_stats input",
+    "speech_frames": "number of this window's frames that pass the speech rule (see gating)",
+}
+
+
+def _tensor(info: Any, index: int, role: str) -> dict[str, Any]:
     return {
+        "name": info.name,
+        "index": index,
+        "role": role,
+        "shape": list(info.shape),
+        "dtype": info.dtype,
+        "description": ROLE_DESCRIPTIONS[role],
+    }
+
+
+def describe(cfg: Config, input_kind: str, info_in: Any, info_out: Any) -> dict[str, Any]:
+    """The model description shared by the embedded metadata and the sidecar.
+
+    `info_in` / `info_out`: the flatbuffer's input and output tensors (lists, in the flatbuffer's
+    order; a single tensor is a one-element list). `input` / `output` describe the signal input and
+    the probabilities (as before the statistics interface); `inputs` / `outputs` list every tensor
+    with its index and role; `speaker_stats` and `gating` give the rules and constants.
+    """
+    from ser_bnn import gating, online
+    from ser_bnn.model_io import find_roles
+
+    fc = cfg.features
+    ins = list(info_in) if isinstance(info_in, list | tuple) else [info_in]
+    outs = list(info_out) if isinstance(info_out, list | tuple) else [info_out]
+    signal_shape = (1, fc.segment_samples) if input_kind == "waveform" else (1, fc.segment_frames, fc.n_mels)
+    roles = find_roles(
+        [t.shape for t in ins], [t.shape for t in outs], signal_shape, len(cfg.labels), fc.n_mels
+    )
+    names = {**roles.describe()["inputs"], **roles.describe()["outputs"]}
+    role_of = {("in", i): r for r, i in roles.describe()["inputs"].items()}
+    role_of.update({("out", i): r for r, i in roles.describe()["outputs"].items()})
+    role_of[("in", roles.signal)] = input_kind
+    inputs = [_tensor(t, i, role_of[("in", i)]) for i, t in enumerate(ins)]
+    outputs = [_tensor(t, i, role_of[("out", i)]) for i, t in enumerate(outs)]
+    signal = inputs[roles.signal]
+    probs = outputs[names["probabilities"]]
+    desc: dict[str, Any] = {
         "format": SIDECAR_FORMAT,
         "ser_bnn_version": __version__,
         "model_name": cfg.model.name,
         "binary": cfg.model.binary,
         "labels": list(cfg.labels),
         "input": {
-            "name": info_in.name,
-            "shape": list(info_in.shape),
-            "dtype": info_in.dtype,
+            **{k: signal[k] for k in ("name", "shape", "dtype")},
             "kind": input_kind,
-            "description": "mono 16 kHz waveform, float32 in [-1, 1]"
-            if input_kind == "waveform"
-            else "standardized log-Mel features [frames, mels] of one window (ser_bnn.frontend)",
+            "description": signal["description"],
         },
-        "output": {
-            "name": info_out.name,
-            "shape": list(info_out.shape),
-            "dtype": info_out.dtype,
-            "kind": "softmax probabilities, in the order of labels",
-        },
+        "output": {**{k: probs[k] for k in ("name", "shape", "dtype")}, "kind": probs["description"]},
+        "inputs": inputs,
+        "outputs": outputs,
         "features": dataclasses.asdict(fc),
         "sample_rate": fc.sample_rate,
         "window_samples": fc.segment_samples,
         "hop_samples": fc.segment_hop_samples,
         "pooling": "max",
     }
+    if roles.speaker_stats is not None:
+        desc["speaker_stats"] = {
+            "layout": "[1, 3, n_mels]: count (every band), sum, sum of squares of log(mel + log_offset)",
+            "min_stats_frames": online.MIN_STATS_FRAMES,
+            "count_cap": online.COUNT_CAP,
+            "std_floor": fc.std_floor,
+            "rule": "count < min_stats_frames: default mean/std; else mean = sum/count, "
+            "std = max(sqrt(max(sumsq/count - mean^2, 0)), std_floor)",
+            "update": "classify a window with the statistics before it; if speech_frames >= "
+            "min_speech_frames add its window_stats; if count > count_cap scale count, sum, sumsq "
+            "by count_cap/count",
+            "default": {"count": 0, "mean": list(fc.norm_mean), "std": list(fc.norm_std)},
+        }
+    if roles.gated:
+        desc["gating"] = gating.describe()
+    return desc
 
 
 def embed_metadata(flatbuffer: bytes, name: str, payload: bytes) -> bytes:

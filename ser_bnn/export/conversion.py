@@ -2,8 +2,10 @@
 
 LCE needs a fixed batch for the LSTM loops, so `load_run` rebuilds the run's network at batch
 size 1 with the trained weights; `wrap_model` puts the log-Mel front end in front of it
-(waveform [1, 48000] in [-1, 1] -> probabilities [1, n_classes]; or `input_kind='logmel'`:
-[1, 300, 40] features in); `convert` runs `larq_compute_engine.convert_keras_model`.
+(waveform [1, 48000] in [-1, 1] and, for norm "speaker", the speaker statistics [1, 3, 40] ->
+probabilities [1, n_classes], window statistics and speech-frame count, see `ser_bnn.export.graph`;
+or `input_kind='logmel'`: [1, 300, 40] features in, probabilities out);
+`convert` runs `larq_compute_engine.convert_keras_model`.
 """
 
 from __future__ import annotations
@@ -103,20 +105,20 @@ def ensure_savedmodel(run: Run) -> bool:
 
 
 def wrap_model(model: Any, features: FeatureConfig, input_kind: str = "waveform") -> Any:
-    """The deployable Keras model at batch 1: waveform (or log-Mel) in, class probabilities out."""
-    import tf_keras as keras
+    """The deployable Keras model at batch 1.
 
-    from ser_bnn.frontend import make_frontend_layer
+    waveform: [waveform (, speaker_stats)] in, [probabilities, window_stats, speech_frames] out
+    (`ser_bnn.export.graph`); logmel: standardized log-Mel [1, T, n_mels] in, probabilities out.
+    """
+    import tf_keras as keras
 
     check_input_kind(input_kind)
     if input_kind == "waveform":
-        inp = keras.Input(shape=(features.segment_samples,), batch_size=1, name="waveform")
-        x = make_frontend_layer(features, name="logmel_frontend")(inp)
-    else:
-        inp = keras.Input(shape=(features.segment_frames, features.n_mels), batch_size=1, name="logmel")
-        x = inp
-    out = model(x)
-    return keras.Model(inp, out, name=f"{model.name}_{input_kind}")
+        from ser_bnn.export.graph import deploy_model
+
+        return deploy_model(model, features)
+    inp = keras.Input(shape=(features.segment_frames, features.n_mels), batch_size=1, name="logmel")
+    return keras.Model(inp, model(inp), name=f"{model.name}_{input_kind}")
 
 
 def convert(keras_model: Any) -> bytes:

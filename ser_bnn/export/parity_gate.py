@@ -4,7 +4,9 @@ The flatbuffer (LCE's interpreter, with the default kernels that the Android run
 with XNNPACK as `ser-bnn predict --fast` does) and the Keras model are run on every 3 s window
 of the run's held-out test utterances and on edge inputs (digital silence, full-scale noise, a
 sine, a short tone then zero padding). Top-1 must agree on every window and
-max |p_tflite - p_keras| must stay <= `tolerance` (see `DEFAULT_TOLERANCE`).
+max |p_tflite - p_keras| must stay <= `tolerance` (see `DEFAULT_TOLERANCE`). Models with the
+speaker-statistics input are checked with the default statistics (count 0) and with a real test
+speaker's; their window statistics and speech decisions must agree too.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import numpy as np
 from ser_bnn.config import FeatureConfig
 from ser_bnn.errors import ExportError, SerBnnError
 from ser_bnn.export.conversion import Run
+from ser_bnn.gating import is_speech
 from ser_bnn.interpreter import LceInterpreter
+from ser_bnn.model_io import Roles, find_roles, invoke
 
 # Largest |p_tflite - p_keras| accepted on any window (probabilities in [0, 1]). Measured on a
 # paper-size BCRNN (Emo-DB, 231 held-out utterances = 315 windows + 4 edge inputs):
@@ -34,6 +38,9 @@ from ser_bnn.interpreter import LceInterpreter
 # 1e-3 passes rounding noise (float models too) and the odd sign flip, and refuses every defect
 # above; top-1 must agree on every window regardless.
 DEFAULT_TOLERANCE = 1e-3
+# Largest relative difference |ws_tflite - ws_keras| / max(|ws_keras|, 1) of the window statistics
+# (sums of up to 300 float32 log-Mel values and their squares: rounding is ~1e-6 relative).
+STATS_TOLERANCE = 1e-4
 
 INTERPRETER_SETTINGS: dict[str, dict[str, Any]] = {
     "lce_default": {},
@@ -92,62 +99,173 @@ def heldout_windows(
     return np.concatenate(windows), owners
 
 
-def keras_predict(keras_model: Any, x: np.ndarray) -> np.ndarray:
-    """Keras outputs of a batch-1 model, one example at a time."""
+def speaker_stats_for_parity(
+    run: Run, windows: np.ndarray, owners: list[str], data_dir: str | Path | None
+) -> dict[str, np.ndarray]:
+    """{"speaker_ID": [1, 3, n_mels]}: the statistics of the first test speaker's held-out windows
+    (NumPy reference of the graph's window statistics, summed as an app would)."""
+    from ser_bnn.corpora import load_corpus
+    from ser_bnn.normalization import NormStats
+    from ser_bnn.online import to_tensor, window_outputs_reference
+
+    corpus = load_corpus(run.cfg.dataset, data_dir, **run.cfg.corpus_options)
+    speaker_of = {u.id: u.speaker for u in corpus.utterances}
+    speakers = [speaker_of[o] for o in owners]
+    first = sorted(set(speakers))[0]
+    stats = NormStats.empty(run.cfg.features.n_mels)
+    for w, s in zip(windows, speakers, strict=True):
+        if s == first:
+            stats = stats + window_outputs_reference(w, run.cfg.features)[0]
+    return {f"speaker_{first}": to_tensor(stats)}
+
+
+def keras_outputs(keras_model: Any, x: np.ndarray, stats: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Keras outputs of a batch-1 model, one example at a time: {output name: [N, ...]} (float64)."""
     import tensorflow as tf
 
-    fn = tf.function(lambda t: keras_model(t, training=False))
-    return np.concatenate([fn(tf.constant(e[None])).numpy() for e in x]).astype(np.float64)
+    fn = tf.function(lambda *t: keras_model(list(t) if len(t) > 1 else t[0], training=False))
+    names = list(keras_model.output_names)
+    rows: dict[str, list[np.ndarray]] = {n: [] for n in names}
+    extra = (
+        [] if stats is None else [tf.constant(np.asarray(stats, np.float32).reshape(1, *stats.shape[-2:]))]
+    )
+    for e in x:
+        out = fn(tf.constant(e[None]), *extra)
+        out = out if isinstance(out, list | tuple) else [out]
+        for n, o in zip(names, out, strict=True):
+            rows[n].append(np.asarray(o, np.float64))
+    return {n: np.concatenate(v) if v else np.zeros((0,)) for n, v in rows.items()}
+
+
+def keras_predict(keras_model: Any, x: np.ndarray, stats: np.ndarray | None = None) -> np.ndarray:
+    """Keras class probabilities of a batch-1 model, one example at a time."""
+    out = keras_outputs(keras_model, x, stats)
+    return out.get("probabilities", next(iter(out.values())))
+
+
+def interpreter_outputs(interp: LceInterpreter, roles: Roles, x: np.ndarray, stats: np.ndarray | None):
+    """The flatbuffer's outputs on every window: {role: [N, ...]} (float64)."""
+    outs = [invoke(interp, roles, e, stats) for e in x]
+    res = {"probabilities": np.stack([o.probabilities for o in outs]).astype(np.float64)}
+    if roles.gated:
+        res["window_stats"] = np.stack([o.window_stats for o in outs]).astype(np.float64)
+        res["speech_frames"] = np.array([[o.speech_frames] for o in outs], np.float64)
+    return res
 
 
 def parity(
-    flatbuffer: bytes, keras_model: Any, inputs: dict[str, np.ndarray], tolerance: float, log: Log = quiet
+    flatbuffer: bytes,
+    keras_model: Any,
+    inputs: dict[str, np.ndarray],
+    tolerance: float,
+    log: Log = quiet,
+    speaker_stats: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """Compare flatbuffer and Keras outputs per input group; raise ExportError if the gate fails."""
+    """Compare flatbuffer and Keras outputs per input group and statistics; raise ExportError on failure.
+
+    A model with the `speaker_stats` input is run with the default statistics (count 0) and with each
+    of `speaker_stats` ({name: [1, 3, n_mels]}); the class probabilities must agree as for any model,
+    `window_stats` to `STATS_TOLERANCE` (relative) and the speech decision of every window exactly.
+    """
     names = list(inputs)
     x = np.concatenate([inputs[k] for k in names])
     group = np.concatenate([[i] * len(inputs[k]) for i, k in enumerate(names)]).astype(int)
+    probe = LceInterpreter(flatbuffer)
+    n_classes, n_mels = _keras_dims(keras_model)
+    roles = find_roles(
+        probe.input_shapes,
+        probe.output_shapes,
+        tuple(keras_model.inputs[0].shape),
+        n_classes,
+        n_mels,
+        "converted model",
+    )
+    conditions: dict[str, np.ndarray | None] = {"none": None}
+    if roles.speaker_stats is not None:
+        shape = probe.input_shapes[roles.speaker_stats]
+        conditions = {"default": np.zeros(shape, np.float32), **(speaker_stats or {})}
+    refs = {}
     t0 = time.perf_counter()
-    ref = keras_predict(keras_model, x)
-    log(f"parity: Keras on {len(x)} windows in {time.perf_counter() - t0:.1f} s")
+    for cond, stats in conditions.items():
+        refs[cond] = keras_outputs(keras_model, x, stats)
+        if "probabilities" not in refs[cond]:
+            refs[cond] = {"probabilities": next(iter(refs[cond].values()))}
+    log(
+        f"parity: Keras on {len(x)} windows x {len(conditions)} statistics "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
     report: dict[str, Any] = {
         "tolerance": tolerance,
+        "stats_tolerance": STATS_TOLERANCE,
         "windows": int(len(x)),
         "windows_per_group": {k: int(len(inputs[k])) for k in names},
+        "statistics": {
+            k: (None if v is None else float(np.asarray(v).reshape(3, -1)[0, 0]))
+            for k, v in conditions.items()
+        },
         "settings": {},
     }
     failures = []
     for setting, opts in INTERPRETER_SETTINGS.items():
         t0 = time.perf_counter()
-        got = LceInterpreter(flatbuffer, **opts).predict(x).astype(np.float64)
-        diff = np.abs(got - ref).max(axis=1)
-        agree = got.argmax(axis=1) == ref.argmax(axis=1)
-        r = {
-            "top1_agreement": float(agree.mean()),
-            "top1_disagreements": int((~agree).sum()),
-            "max_abs_diff": float(diff.max()),
-            "mean_abs_diff": float(np.abs(got - ref).mean()),
-            "p99_abs_diff": float(np.quantile(diff, 0.99)),
-            "exact_windows": int((diff == 0).sum()),
-            "per_group": {
-                k: {
-                    "max_abs_diff": float(diff[group == i].max()),
-                    "top1_agreement": float(agree[group == i].mean()),
-                }
-                for i, k in enumerate(names)
-            },
-            "seconds": round(time.perf_counter() - t0, 2),
-        }
+        interp = LceInterpreter(flatbuffer, **opts)
+        r: dict[str, Any] = {"per_stats": {}}
+        all_diff, all_agree = [], []
+        for cond, stats in conditions.items():
+            got = interpreter_outputs(interp, roles, x, stats)
+            ref = refs[cond]
+            diff = np.abs(got["probabilities"] - ref["probabilities"]).max(axis=1)
+            agree = got["probabilities"].argmax(axis=1) == ref["probabilities"].argmax(axis=1)
+            all_diff.append(diff)
+            all_agree.append(agree)
+            c = {
+                "top1_agreement": float(agree.mean()),
+                "max_abs_diff": float(diff.max()),
+                "exact_windows": int((diff == 0).sum()),
+                "per_group": {
+                    k: {
+                        "max_abs_diff": float(diff[group == i].max()),
+                        "top1_agreement": float(agree[group == i].mean()),
+                    }
+                    for i, k in enumerate(names)
+                },
+            }
+            if roles.gated and "window_stats" in ref:
+                ws_ref, ws = ref["window_stats"], got["window_stats"]
+                rel = np.abs(ws - ws_ref) / np.maximum(np.abs(ws_ref), 1.0)
+                sf_ref, sf = ref["speech_frames"][:, 0], got["speech_frames"][:, 0]
+                c["window_stats_max_rel_diff"] = float(rel.max())
+                c["speech_frames_max_abs_diff"] = float(np.abs(sf - sf_ref).max())
+                c["speech_decisions_differ"] = int((is_speech(sf) != is_speech(sf_ref)).sum())
+                if c["window_stats_max_rel_diff"] > STATS_TOLERANCE:
+                    failures.append(
+                        f"{setting}/{cond}: window_stats differ by {c['window_stats_max_rel_diff']:.3g}"
+                    )
+                if c["speech_decisions_differ"]:
+                    failures.append(
+                        f"{setting}/{cond}: {c['speech_decisions_differ']} speech decisions differ"
+                    )
+            r["per_stats"][cond] = c
+        diff, agree = np.concatenate(all_diff), np.concatenate(all_agree)
+        r.update(
+            top1_agreement=float(agree.mean()),
+            top1_disagreements=int((~agree).sum()),
+            max_abs_diff=float(diff.max()),
+            mean_abs_diff=float(diff.mean()),
+            p99_abs_diff=float(np.quantile(diff, 0.99)),
+            exact_windows=int((diff == 0).sum()),
+            seconds=round(time.perf_counter() - t0, 2),
+        )
         report["settings"][setting] = r
         log(
             f"parity {setting}: top-1 {100 * r['top1_agreement']:.2f} %, max |dp| {r['max_abs_diff']:.2e} "
-            f"({r['seconds']:.1f} s)"
+            f"over {len(conditions)} statistics ({r['seconds']:.1f} s)"
         )
         if r["top1_disagreements"] or r["max_abs_diff"] > tolerance:
-            worst = names[int(group[int(diff.argmax())])]
+            worst_cond = max(r["per_stats"], key=lambda k: r["per_stats"][k]["max_abs_diff"])
             failures.append(
                 f"{setting}: top-1 agreement {100 * r['top1_agreement']:.2f} %, "
-                f"max |dp| {r['max_abs_diff']:.3g} > {tolerance:g} (worst on {worst})"
+                f"max |dp| {r['max_abs_diff']:.3g} > {tolerance:g} (worst with {worst_cond} statistics)"
                 if r["max_abs_diff"] > tolerance
                 else f"{setting}: top-1 agreement {100 * r['top1_agreement']:.2f} % "
                 f"({r['top1_disagreements']} windows differ)"
@@ -156,3 +274,11 @@ def parity(
     if failures:
         raise ExportError("parity gate failed, nothing written: " + "; ".join(failures))
     return report
+
+
+def _keras_dims(keras_model: Any) -> tuple[int, int]:
+    """(n_classes, n_mels) of a model built by `wrap_model`."""
+    if len(keras_model.outputs) == 1:  # log-Mel input: [1, T, n_mels] -> probabilities
+        return int(keras_model.outputs[0].shape[-1]), int(keras_model.inputs[0].shape[-1])
+    shapes = dict(zip(keras_model.output_names, keras_model.outputs, strict=True))
+    return int(shapes["probabilities"].shape[-1]), int(shapes["window_stats"].shape[-1])

@@ -27,8 +27,17 @@ from ser_bnn.export.conversion import (
     load_run,
     wrap_model,
 )
+from ser_bnn.export.graph import takes_stats
 from ser_bnn.export.opcheck import binary_layers, check_binary_ops
-from ser_bnn.export.parity_gate import DEFAULT_TOLERANCE, Log, edge_inputs, heldout_windows, parity, quiet
+from ser_bnn.export.parity_gate import (
+    DEFAULT_TOLERANCE,
+    Log,
+    edge_inputs,
+    heldout_windows,
+    parity,
+    quiet,
+    speaker_stats_for_parity,
+)
 from ser_bnn.flatbuffer import read_model
 
 
@@ -87,8 +96,12 @@ def export_run(
         log(f"wrote SavedModel {run.run_dir / 'model'}")
 
     # Parity inputs first: a missing corpus should fail before minutes of conversion.
-    real, _ = heldout_windows(run, data_dir, max_utterances, log)
+    real, owners = heldout_windows(run, data_dir, max_utterances, log)
     windows = {"heldout_test": real, **{k: v[None] for k, v in edge_inputs(run.cfg.features).items()}}
+    speaker_stats = None
+    if input_kind == "waveform" and takes_stats(run.cfg.features):
+        speaker_stats = speaker_stats_for_parity(run, real, owners, data_dir)
+        log(f"parity statistics: default (count 0) and {', '.join(speaker_stats)}")
 
     keras_model = wrap_model(run.model, run.cfg.features, input_kind)
     if input_kind == "logmel":
@@ -100,7 +113,7 @@ def export_run(
     flatbuffer = convert(keras_model)
     log(f"converted with LCE in {time.perf_counter() - t0:.1f} s: {len(flatbuffer):,} bytes")
     info = read_model(flatbuffer, "converted model")
-    desc = describe(run.cfg, input_kind, info.inputs[0], info.outputs[0])
+    desc = describe(run.cfg, input_kind, info.inputs, info.outputs)
     flatbuffer = embed_description(flatbuffer, desc)
     return finish_export(
         flatbuffer,
@@ -114,6 +127,7 @@ def export_run(
         save_twin=save_twin,
         log=log,
         extra={"wrote_savedmodel": wrote_savedmodel, "t_start": t_start},
+        speaker_stats=speaker_stats,
     )
 
 
@@ -130,12 +144,16 @@ def finish_export(
     save_twin: bool = False,
     log: Log = quiet,
     extra: dict[str, Any] | None = None,
+    speaker_stats: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
-    """Op check and parity gate on the final bytes, then the atomic writes."""
+    """Op check and parity gate on the final bytes, then the atomic writes.
+
+    `speaker_stats` ({name: [1, 3, n_mels]}): statistics the parity gate runs a model with a
+    speaker-statistics input with, besides the default ones (count 0)."""
     extra = dict(extra or {})
     op_check = check_binary_ops(flatbuffer, binary_layers(keras_model))
     log(f"op check: {op_check['lce_bconv2d']} LceBconv2d for {op_check['binary_layers']} binary layers")
-    par = parity(flatbuffer, keras_model, windows, tolerance, log)
+    par = parity(flatbuffer, keras_model, windows, tolerance, log, speaker_stats)
 
     from ser_bnn.summary import model_summary
 
