@@ -1,0 +1,237 @@
+"""Shared pieces of the speed tools in deploy/ (profile, variants, indirect BGEMM reproduction, benchmark).
+
+- `machine_load()`: the load average and `uptime` line, printed next to every figure: the
+  development machine is shared with training jobs, so absolute latencies vary with the load and
+  only ratios measured in the same run (interleaved, `time_interleaved`) are comparable.
+- `time_interleaved`: times several callables round-robin (one call of each per round), so a
+  change of load during the measurement hits every setting alike.
+- `convert_cached`: LCE conversion (tens of seconds each on a loaded 2-core machine) cached on disk
+  by a caller-chosen key (run directory, weights file time stamp, variant, part).
+- `op_executions`: operators executed per invocation, counting each WHILE body `steps` times
+  (the op counts of `ser_bnn.flatbuffer.inspect_tflite` count a loop body once).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import ser_bnn  # noqa: E402,F401  (sets TF_USE_LEGACY_KERAS before TensorFlow is imported)
+
+DEFAULT_CACHE = Path(os.environ.get("SER_BNN_SPEED_CACHE", "/tmp/ser_bnn_speed_cache"))
+EMODB = ROOT.parent / "shared" / "data" / "emodb"
+
+
+def machine_load() -> dict[str, Any]:
+    """{"load_1min", "cores", "uptime"}: the state of the machine a figure was measured on."""
+    try:
+        up = subprocess.run(["uptime"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        up = ""
+    return {"load_1min": round(os.getloadavg()[0], 2), "cores": os.cpu_count() or 1, "uptime": up}
+
+
+def load_note(load: Mapping[str, Any]) -> str:
+    busy = load["load_1min"] > 0.5 * load["cores"]
+    return f"load average {load['load_1min']:.2f} on {load['cores']} cores" + (
+        " (BUSY: absolute ms inflated; compare ratios from the same run, re-measure idle)"
+        if busy
+        else " (idle)"
+    )
+
+
+def summarize(times_s: list[float]) -> dict[str, float]:
+    """Median, min and p90 in ms of a list of durations in seconds."""
+    if not times_s:
+        raise ValueError("no timings")
+    return {
+        "median_ms": 1e3 * statistics.median(times_s),
+        "min_ms": 1e3 * min(times_s),
+        "p90_ms": 1e3 * float(np.quantile(times_s, 0.9)),
+        "runs": len(times_s),
+    }
+
+
+def time_interleaved(
+    fns: Mapping[str, Callable[[], Any]],
+    runs: int,
+    warmup: int = 2,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, dict[str, float]]:
+    """Time each callable `runs` times, round-robin (one call of each per round), after `warmup`
+    calls of each: {name: summarize(...)}."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(runs):
+        for k, fn in fns.items():
+            t0 = clock()
+            fn()
+            times[k].append(clock() - t0)
+    return {k: summarize(v) for k, v in times.items()}
+
+
+def op_executions(flatbuffer: bytes, steps: int) -> dict[str, Any]:
+    """Operators per invocation: {"static": Counter, "executed": Counter, "while_bodies": n,
+    "per_step": Counter}; a WHILE body's ops count `steps` times, its condition `steps + 1` times."""
+    from ser_bnn.flatbuffer import inspect_tflite
+
+    info = inspect_tflite(flatbuffer)
+    static: Counter = Counter()
+    executed: Counter = Counter()
+    per_step: Counter = Counter()
+    bodies = 0
+    for sg in info["subgraphs"]:
+        ops = Counter(sg["ops"])
+        static.update(ops)
+        name = sg["name"] or ""
+        if name.endswith("while_body") or "while_body" in name.rsplit("/", 1)[-1]:
+            bodies += 1
+            per_step.update(ops)
+            executed.update({k: v * steps for k, v in ops.items()})
+        elif "while_cond" in name.rsplit("/", 1)[-1]:
+            executed.update({k: v * (steps + 1) for k, v in ops.items()})
+        else:
+            executed.update(ops)
+    return {
+        "static": static,
+        "executed": executed,
+        "while_bodies": bodies,
+        "per_step": per_step,
+        "executed_total": sum(executed.values()),
+    }
+
+
+def cache_key(*parts: Any) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
+
+
+def convert_cached(
+    build: Callable[[], Any],
+    key: str,
+    cache_dir: Path | None = DEFAULT_CACHE,
+    log: Callable[[str], None] = lambda _: None,
+) -> bytes:
+    """LCE flatbuffer of the Keras model `build()` returns, cached as CACHE_DIR/KEY.tflite."""
+    from ser_bnn.export.conversion import convert
+
+    path = cache_dir / f"{key}.tflite" if cache_dir else None
+    if path is not None and path.is_file():
+        return path.read_bytes()
+    t0 = time.perf_counter()
+    fb = convert(build())
+    log(f"  converted in {time.perf_counter() - t0:.0f} s: {len(fb):,} B")
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(fb)
+        tmp.replace(path)
+    return fb
+
+
+def run_fingerprint(run_dir: Path) -> tuple[str, float]:
+    """(path, mtime of the weights) so a re-trained run is converted again."""
+    from ser_bnn.export.conversion import WEIGHT_FILES
+
+    for w in WEIGHT_FILES:
+        if (run_dir / w).is_file():
+            return str(run_dir.resolve()), (run_dir / w).stat().st_mtime
+    return str(run_dir.resolve()), 0.0
+
+
+def speech_windows(n: int, n_samples: int = 48000, data_dir: Path | None = EMODB) -> np.ndarray:
+    """[n, n_samples] 3 s windows of Emo-DB test speakers (fixed split: 12 14 15 16) if the corpus is
+    there, else synthetic tones and noise."""
+    files = (
+        sorted((data_dir / "wav").glob("1[2456]*.wav")) if data_dir and (data_dir / "wav").is_dir() else []
+    )
+    out: list[np.ndarray] = []
+    if files:
+        from ser_bnn.audio import load_audio
+        from ser_bnn.config import FeatureConfig
+        from ser_bnn.segments import segment_waveform
+
+        step = max(1, len(files) // n)
+        for f in files[::step][:n]:
+            out.append(segment_waveform(load_audio(f), FeatureConfig())[0][:n_samples])
+    rng = np.random.default_rng(0)
+    t = np.arange(n_samples) / 16000
+    while len(out) < n:
+        k = len(out)
+        out.append(0.2 * np.sin(2 * np.pi * (150 + 40 * k) * t) + 0.02 * rng.standard_normal(n_samples))
+    return np.stack(out).astype(np.float32)
+
+
+def fmt_table(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]]) -> str:
+    """Plain text table: columns = [(key, header, format spec)]; missing values print '-'."""
+    heads = [h for _, h, _ in columns]
+    body = []
+    for r in rows:
+        cells = []
+        for key, _, spec in columns:
+            v = r.get(key)
+            cells.append("-" if v is None else (format(v, spec) if spec else str(v)))
+        body.append(cells)
+    widths = [max(len(h), *(len(c[i]) for c in body)) if body else len(h) for i, h in enumerate(heads)]
+
+    def line(cells: list[str]) -> str:
+        pairs = enumerate(zip(cells, widths, strict=True))
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs)
+
+    lines = [line(heads)] + [line(cells) for cells in body]
+    return "\n".join(lines)
+
+
+def bconv_weight_sharing(flatbuffer: bytes) -> dict[str, int]:
+    """LceBconv2d ops (all subgraphs), the distinct constant buffers their filters use, and the bytes of
+    those buffers: an unrolled loop that copied its per-step weights would show as many filter buffers
+    as ops."""
+    from ser_bnn.flatbuffer import builtin_op_names, parse
+
+    raw = parse(flatbuffer)
+    names = raw.op_names(builtin_op_names())
+    ops, buffers = 0, set()
+    for sg in raw.subgraphs:
+        for code, inputs in sg.operators:
+            if names[code] == "LceBconv2d" and len(inputs) > 1 and inputs[1] >= 0:
+                ops += 1
+                buffers.add(sg.tensors[inputs[1]].buffer)
+    return {
+        "bconv_ops": ops,
+        "bconv_filter_buffers": len(buffers),
+        "bconv_filter_bytes": sum(raw.buffer_bytes(b) for b in buffers),
+    }
+
+
+@contextlib.contextmanager
+def unrolled_rnn() -> Iterator[None]:
+    """Trace `keras.backend.rnn` with `unroll=True` (a Python loop over the fixed steps: no WHILE)."""
+    import tf_keras as keras
+
+    original = keras.backend.rnn
+
+    def rnn(*args: Any, **kwargs: Any) -> Any:
+        kwargs["unroll"] = True
+        return original(*args, **kwargs)
+
+    keras.backend.rnn = rnn
+    try:
+        yield
+    finally:
+        keras.backend.rnn = original
