@@ -28,18 +28,23 @@ RESULTS = Path(__file__).resolve().parent / "results" / "ablation.json"
 VARIANTS = {
     "default": ["--model", "bcrnn"],
     "no-aug": ["--model", "bcrnn", "--no-speed-perturb", "--gain-db", "0"],
+    "no-specaug": ["--model", "bcrnn", "--no-spec-augment"],
     "no-dropout": ["--model", "bcrnn", "--dropout", "0"],
     "no-wd": ["--model", "bcrnn", "--weight-decay", "0"],
     "last-state": ["--model", "bcrnn", "--readout", "last"],
     "meanstd": ["--model", "bcrnn", "--readout", "meanstd"],
     "global-norm": ["--model", "bcrnn", "--norm", "global"],
     "float-first-layer": ["--model", "bcrnn", "--float-first-layer"],
+    "thermometer": ["--model", "bcrnn", "--input-levels", "7"],
+    "thermometer-kd": ["--model", "bcrnn", "--input-levels", "7", "--teacher", "{runs}/crnn-e{epochs}"],
+    "lstm-bn": ["--model", "bcrnn", "--lstm-input-norm"],
     "lr3e-3": ["--model", "bcrnn", "--lr", "0.003"],
     "lr1e-2": ["--model", "bcrnn", "--lr", "0.01"],
     "batch8": ["--model", "bcrnn", "--batch-size", "8"],
     "kd": ["--model", "bcrnn", "--teacher", "{runs}/crnn-e{epochs}"],  # needs the crnn variant first
     "crnn": ["--model", "crnn"],
     "crnn-no-aug": ["--model", "crnn", "--no-speed-perturb", "--gain-db", "0"],
+    "crnn-no-specaug": ["--model", "crnn", "--no-spec-augment"],
 }
 
 

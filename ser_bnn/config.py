@@ -84,7 +84,13 @@ class ModelConfig:
     pool_size: tuple[int, int] = (2, 2)
     binary_first_layer: bool = True  # binarize the log-Mel input of the conv (paper) or keep it float
     xnor_input_scale: bool = True  # XNOR-Net K scaling of the conv input
+    # binary conv input: sign of `input_levels` shifted copies of the log-Mel (thermometer code,
+    # ser_bnn.thermometer); 1 = sign(x), the paper
+    input_levels: int = 1
     lstm_units: int = 128
+    # BatchNorm on the LSTM input projection of all steps instead of the paper's alpha * beta scale
+    # for that half (binary LSTMs train with normalized pre-activations: Ardakani et al., ICLR 2019)
+    lstm_input_norm: bool = False
     # BiLSTM read-out: "last" state of each direction (paper), or the "mean" (or mean and std,
     # "meanstd") over time of each direction's outputs, zero-padded steps excluded
     readout: str = "mean"
@@ -109,6 +115,8 @@ class ModelConfig:
             raise ConfigError(
                 "conv_filters, lstm_units, fc_units, conv_kernel and pool_size must be positive"
             )
+        if not 1 <= self.input_levels <= 32:
+            raise ConfigError(f"model.input_levels must be in 1..32, got {self.input_levels}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"model.dropout must be in [0, 1), got {self.dropout}")
 

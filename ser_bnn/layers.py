@@ -173,11 +173,14 @@ class BinaryLSTMCell(keras.layers.Layer):
     Step input: [B, 4H + 1] = [projection, mean|x_t|] if binary, else [B, 4H] (float LSTM).
     """
 
-    def __init__(self, units: int, input_dim: int, binary: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, units: int, input_dim: int, binary: bool = True, input_norm: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.units = int(units)
         self.input_dim = int(input_dim)
         self.binary = bool(binary)
+        self.input_norm = bool(input_norm)
         self.state_size = [self.units, self.units]
         self.output_size = self.units
         self.recurrent_proj = _quant_conv(
@@ -203,7 +206,10 @@ class BinaryLSTMCell(keras.layers.Layer):
         h, c = states[0], states[1]
         n = 4 * self.units
         rec = self.recurrent_proj(h[:, None, None, :])[:, 0, 0, :]
-        if self.binary:
+        if self.binary and self.input_norm:  # input half already scaled by BatchNorm
+            mean_abs_h = tf.reduce_mean(tf.abs(h), axis=-1, keepdims=True)
+            z = inputs + alpha * mean_abs_h * rec + self.bias
+        elif self.binary:
             proj, mean_abs_x = inputs[:, :n], inputs[:, n:]
             mean_abs_h = tf.reduce_mean(tf.abs(h), axis=-1, keepdims=True)
             beta = (self.input_dim * mean_abs_x + self.units * mean_abs_h) / (self.input_dim + self.units)
@@ -221,6 +227,7 @@ class BinaryLSTMCell(keras.layers.Layer):
             "units": self.units,
             "input_dim": self.input_dim,
             "binary": self.binary,
+            "input_norm": self.input_norm,
         }
 
 
@@ -256,6 +263,7 @@ class BinaryLSTM(keras.layers.Layer):
         binary: bool = True,
         go_backwards: bool = False,
         readout: str = "last",
+        input_norm: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -265,7 +273,11 @@ class BinaryLSTM(keras.layers.Layer):
         self.binary = bool(binary)
         self.go_backwards = bool(go_backwards)
         self.readout = readout
+        self.input_norm = bool(input_norm)
         self.input_proj = _quant_conv(4 * self.units, (1, 1), self.binary, name="input_proj")
+        self.input_bn = (
+            keras.layers.BatchNormalization(momentum=0.9, name="input_bn") if self.input_norm else None
+        )
         self.cell: BinaryLSTMCell | None = None
 
     def build(self, input_shape: Any) -> None:
@@ -276,14 +288,22 @@ class BinaryLSTM(keras.layers.Layer):
         self.input_dim = int(input_shape[-1])
         with tf.name_scope(self.input_proj.name):
             self.input_proj.build([input_shape[0], input_shape[1], 1, self.input_dim])
-        self.cell = BinaryLSTMCell(self.units, self.input_dim, binary=self.binary, name="cell")
-        step_dim = 4 * self.units + (1 if self.binary else 0)
+        if self.input_bn is not None:
+            with tf.name_scope(self.input_bn.name):
+                self.input_bn.build([None, None, 4 * self.units])
+        self.cell = BinaryLSTMCell(
+            self.units, self.input_dim, binary=self.binary, input_norm=self.input_norm, name="cell"
+        )
+        step_dim = 4 * self.units + (1 if self.binary and not self.input_norm else 0)
         with tf.name_scope(self.cell.name):
             self.cell.build([input_shape[0], step_dim])
         super().build(input_shape)
 
     def alpha(self) -> tf.Tensor:
-        """[1, 4H]: mean |W| over the concatenated input and recurrent weights of each gate unit."""
+        """[1, 4H]: mean |W| over the concatenated input and recurrent weights of each gate unit
+        (over the recurrent weights only when BatchNorm scales the input half)."""
+        if self.input_norm:
+            return (_mean_abs_kernel(self.cell.recurrent_proj.kernel) / self.units)[None, :]
         total = _mean_abs_kernel(self.input_proj.kernel) + _mean_abs_kernel(self.cell.recurrent_proj.kernel)
         return (total / (self.input_dim + self.units))[None, :]
 
@@ -294,7 +314,10 @@ class BinaryLSTM(keras.layers.Layer):
             inputs, valid = inputs
         proj = tf.squeeze(self.input_proj(tf.expand_dims(inputs, 2)), 2)
         step_dim = 4 * self.units
-        if self.binary:
+        if self.input_bn is not None:
+            proj = self.input_bn(proj, training=training)
+            alpha = self.alpha() if self.binary else None
+        elif self.binary:
             alpha = self.alpha()
             proj = tf.concat([proj, tf.reduce_mean(tf.abs(inputs), axis=-1, keepdims=True)], axis=-1)
             step_dim += 1
@@ -345,6 +368,7 @@ class BinaryLSTM(keras.layers.Layer):
             "binary": self.binary,
             "go_backwards": self.go_backwards,
             "readout": self.readout,
+            "input_norm": self.input_norm,
         }
 
 

@@ -28,6 +28,7 @@ import tf_keras as keras
 from ser_bnn.config import Config, FeatureConfig, ModelConfig
 from ser_bnn.errors import ConfigError, ExportError, SerBnnError
 from ser_bnn.layers import BinaryConv2D, BinaryDense, BinaryLSTM, BinaryLSTMCell, ValidSteps
+from ser_bnn.thermometer import Thermometer
 
 ModelSpec = Config | tuple[ModelConfig, FeatureConfig]
 
@@ -56,6 +57,8 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
 
     inputs = keras.Input(shape=(t, f), batch_size=batch_size, name="logmel")
     x = keras.layers.Reshape((t, f, 1), name="add_channel")(inputs)
+    if binary and mc.binary_first_layer and mc.input_levels > 1:
+        x = Thermometer(mc.input_levels, name="thermometer")(x)
     x = BinaryConv2D(
         mc.conv_filters,
         mc.conv_kernel,
@@ -70,8 +73,9 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
     x = keras.layers.Reshape((steps, bins * mc.conv_filters), name="to_sequence")(x)
     if mc.readout != "last":
         x = [x, ValidSteps(pt, name="valid_steps")(inputs)]
-    h_fw = BinaryLSTM(mc.lstm_units, binary=binary, readout=mc.readout, name="blstm_fw")(x)
-    h_bw = BinaryLSTM(mc.lstm_units, binary=binary, go_backwards=True, readout=mc.readout, name="blstm_bw")(x)
+    lstm = {"binary": binary, "readout": mc.readout, "input_norm": mc.lstm_input_norm}
+    h_fw = BinaryLSTM(mc.lstm_units, name="blstm_fw", **lstm)(x)
+    h_bw = BinaryLSTM(mc.lstm_units, go_backwards=True, name="blstm_bw", **lstm)(x)
     x = keras.layers.Concatenate(name="blstm_concat")([h_fw, h_bw])
     if mc.dropout > 0:
         x = keras.layers.Dropout(mc.dropout, name="readout_dropout")(x)
@@ -102,6 +106,7 @@ def custom_objects() -> dict[str, Any]:
         "BinaryLSTM": BinaryLSTM,
         "BinaryLSTMCell": BinaryLSTMCell,
         "ValidSteps": ValidSteps,
+        "Thermometer": Thermometer,
         "QuantConv2D": lq.layers.QuantConv2D,
         "SteSign": lq.quantizers.SteSign,
         "WeightClip": lq.constraints.WeightClip,

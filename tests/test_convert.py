@@ -147,3 +147,26 @@ def test_readouts_convert_bitpacked_with_parity_on_padded_inputs(readout: str) -
     x[1, 25:] = 0.0  # zero padding of a last segment, as the front end writes it
     x[2, 3:] = 0.0
     assert interpreter_max_diff(fb, model, x) <= 1e-5
+
+
+@pytest.mark.slow
+def test_thermometer_input_keeps_the_first_conv_bitpacked() -> None:
+    cfg = small_config("bcrnn", input_levels=7)
+    model = trained_model(cfg, seed=3)
+    fb = convert(model, cfg)
+    ops = inspect_tflite(fb)["ops"]
+    assert ops.get("LceBconv2d") == 6, ops
+    # the float matmuls stay the K box filter and the classifier; 7 levels fit one 32-bit word
+    assert ops.get("CONV_2D") == 1 and ops.get("FULLY_CONNECTED") == 1, ops
+    assert inspect_tflite(fb)["bconv_filter_bytes"] == inspect_tflite(convert(build_model(small_config("bcrnn")), small_config("bcrnn")))["bconv_filter_bytes"]
+    assert interpreter_max_diff(fb, model, inputs()) <= 1e-5
+
+
+@pytest.mark.slow
+def test_lstm_input_norm_converts_bitpacked_with_parity() -> None:
+    cfg = small_config("bcrnn", lstm_input_norm=True)
+    model = trained_model(cfg, seed=4)
+    fb = convert(model, cfg)
+    ops = inspect_tflite(fb)["ops"]
+    assert ops.get("LceBconv2d") == 6 and ops.get("WHILE") == 2, ops
+    assert interpreter_max_diff(fb, model, inputs()) <= 1e-5

@@ -112,3 +112,34 @@ def test_lstm_gradients_reach_both_kernels_and_bias(x: np.ndarray) -> None:
     assert len(grads) == 3
     for g in grads:
         assert g is not None and np.isfinite(g.numpy()).all() and np.abs(g.numpy()).sum() > 0
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "float"])
+def test_input_norm_lstm_matches_numpy(x: np.ndarray, binary: bool) -> None:
+    """`input_norm`: z = BN(sign(W_x) . sign(x_t)) + alpha_h * mean|h| * (sign(W_h) . sign(h)) + b,
+    BN in inference mode with set statistics; alpha_h = mean |W_h| per gate unit."""
+    rng = np.random.default_rng(5)
+    layer = BinaryLSTM(H, binary=binary, input_norm=True)
+    layer.build((None, T, CX))
+    wx, wh = rng.uniform(-1, 1, (CX, 4 * H)), rng.uniform(-1, 1, (H, 4 * H))
+    b = rng.normal(scale=0.3, size=4 * H)
+    gamma, beta = rng.uniform(0.5, 1.5, 4 * H), rng.normal(size=4 * H)
+    mean, var = rng.normal(size=4 * H), rng.uniform(1, 9, 4 * H)
+    layer.input_proj.kernel.assign(wx[None, None].astype(np.float32))
+    layer.cell.recurrent_proj.kernel.assign(wh[None, None].astype(np.float32))
+    layer.cell.bias.assign(b.astype(np.float32))
+    layer.input_bn.set_weights([a.astype(np.float32) for a in (gamma, beta, mean, var)])
+    got = layer(x, training=False).numpy()
+    q = sign if binary else (lambda a: a)
+    xp = q(x.astype(np.float64)) @ q(wx)
+    xn = (xp - mean) / np.sqrt(var + 1e-3) * gamma + beta
+    alpha_h = np.abs(wh).mean(axis=0)
+    h = np.zeros((B, H))
+    c = np.zeros_like(h)
+    for t in range(T):
+        rec = alpha_h * np.abs(h).mean(axis=1, keepdims=True) * (sign(h) @ sign(wh)) if binary else h @ wh
+        i, f, g, o = np.split(xn[:, t] + rec + b, 4, axis=1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+    np.testing.assert_allclose(got, h, atol=2e-5)
+    assert BinaryLSTM.from_config(layer.get_config()).input_norm

@@ -26,6 +26,7 @@ OVERRIDES = {
     "norm": ("features", "norm"),
     "readout": ("model", "readout"),
     "dropout": ("model", "dropout"),
+    "input_levels": ("model", "input_levels"),
 }
 
 
@@ -93,6 +94,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--distill-weight", type=float, help="weight of the distillation loss (default 0.5 with --teacher)"
     )
     p.add_argument("--float-first-layer", action="store_true", help="keep the conv input in float (BCRNN)")
+    p.add_argument(
+        "--input-levels",
+        type=int,
+        help=f"thermometer levels of the binary conv input (default {m.input_levels}; 1 = sign(x), the paper)",
+    )
+    p.add_argument(
+        "--lstm-input-norm", action="store_true", help="BatchNorm on the LSTM input projection (not the paper)"
+    )
     p.add_argument("--no-xnor-scale", action="store_true", help="disable the XNOR-Net input scale K")
     p.add_argument("--seed", type=int, help=f"random seed (default {t.seed})")
     p.add_argument(
@@ -119,6 +128,8 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
         sections["train"]["speed_perturb"] = (1.0,)
     if args.float_first_layer:
         sections["model"]["binary_first_layer"] = False
+    if args.lstm_input_norm:
+        sections["model"]["lstm_input_norm"] = True
     if args.no_xnor_scale:
         sections["model"]["xnor_input_scale"] = False
     sections["model"].update(name=args.model, n_classes=len(labels))

@@ -1,0 +1,143 @@
+"""The reported protocol: the default recipe, BCRNN and CRNN, seeds on the fixed split and 10-fold LOSO.
+
+    python benchmarks/protocol.py --split fixed --seeds 0,1,2          # 3 seeds x 2 models
+    python benchmarks/protocol.py --split loso --seeds 0 --models bcrnn # resumable across sessions
+    python benchmarks/protocol.py --collect     # copy finished folds of running/killed runs
+    python benchmarks/protocol.py --table       # print the table from the committed results
+
+Each (model, split, seed) is `ser-bnn train --dataset emodb --model M --split S --seed N` with
+the default recipe (and any flags after `--`), in RUNS/M-S-sN; an existing run directory is
+resumed, finished folds are kept. Every finished fold's metrics.json (with its per-utterance
+predictions and confusion matrix) is copied to benchmarks/results/protocol/M-S-sN/FOLD.json, while
+the run is going (every minute), so a LOSO can be finished across sessions and committed fold by
+fold. Test speakers are only ever used to score a finished model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import ser_bnn  # noqa: F401
+from ser_bnn.io import atomic_write_text
+
+RESULTS = Path(__file__).resolve().parent / "results" / "protocol"
+KEEP = ("uar", "wa", "per_class_recall", "confusion", "labels", "n_test_utterances", "predictions",
+        "split", "fold", "test_speakers", "dev_speakers", "model", "epochs_trained", "best_epoch",
+        "train_seconds")  # fmt: skip
+
+
+def collect(run: Path) -> int:
+    """Copy the finished folds of one run directory into RESULTS/<run name>/; returns how many."""
+    dest = RESULTS / run.name
+    found = [run] if (run / "split.json").is_file() else sorted(p.parent for p in run.glob("*/split.json"))
+    n = 0
+    for fold_dir in found:
+        m = fold_dir / "metrics.json"
+        state = fold_dir / "state.json"
+        if not (m.is_file() and state.is_file() and json.loads(state.read_text()).get("status") == "complete"):
+            continue
+        metrics = json.loads(m.read_text())
+        dest.mkdir(parents=True, exist_ok=True)
+        if (run / "config.json").is_file() and not (dest / "config.json").is_file():
+            atomic_write_text(dest / "config.json", (run / "config.json").read_text())
+        kept = {k: metrics[k] for k in KEEP if k in metrics}
+        atomic_write_text(dest / f"{metrics['fold']}.json", json.dumps(kept, indent=1) + "\n")
+        n += 1
+    return n
+
+
+def load_results() -> dict[str, list[dict]]:
+    """{run name: [fold metrics]} from the committed files."""
+    out = {}
+    for d in sorted(RESULTS.glob("*-s*")):
+        folds = [json.loads(p.read_text()) for p in sorted(d.glob("*.json")) if p.name != "config.json"]
+        if folds:
+            out[d.name] = folds
+    return out
+
+
+def summarize(results: dict[str, list[dict]]) -> list[dict]:
+    """Rows per (model, split): fixed = mean +- std over seeds; loso = mean +- std over folds, pooled."""
+    groups: dict[tuple[str, str], list[tuple[str, list[dict]]]] = {}
+    for name, folds in results.items():
+        model, split = folds[0]["model"], folds[0]["split"]
+        groups.setdefault((model, split), []).append((name, folds))
+    rows = []
+    for (model, split), runs in sorted(groups.items()):
+        if split.startswith("loso"):
+            for name, folds in runs:
+                uars = np.array([f["uar"] for f in folds])
+                cm = np.sum([np.array(f["confusion"]) for f in folds], axis=0)
+                recall = np.diag(cm) / np.maximum(cm.sum(axis=1), 1)
+                rows.append({"model": model, "split": split, "run": name, "n": len(folds), "unit": "folds",
+                             "uar": uars.mean(), "std": uars.std(), "pooled_uar": recall.mean(),
+                             "wa": np.mean([f["wa"] for f in folds])})  # fmt: skip
+        else:
+            uars = np.array([folds[0]["uar"] for _, folds in runs])
+            rows.append({"model": model, "split": split, "run": ",".join(n for n, _ in runs), "n": len(runs),
+                         "unit": "seeds", "uar": uars.mean(), "std": uars.std(), "pooled_uar": None,
+                         "wa": np.mean([folds[0]["wa"] for _, folds in runs])})  # fmt: skip
+    return rows
+
+
+def table(results: dict[str, list[dict]]) -> str:
+    lines = ["| model | split | runs | UAR % (mean +- std) | pooled UAR % | WA % |", "|---|---|---|---|---|---|"]
+    for r in summarize(results):
+        pooled = f"{100 * r['pooled_uar']:.1f}" if r["pooled_uar"] is not None else "-"
+        lines.append(
+            f"| {r['model']} | {r['split']} | {r['n']} {r['unit']} | {100 * r['uar']:.1f} +- {100 * r['std']:.1f} "
+            f"| {pooled} | {100 * r['wa']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def run_one(model: str, split: str, seed: int, runs: Path, data_dir: str | None, extra: list[str]) -> int:
+    out = runs / f"{model}-{split}-s{seed}"
+    cmd = [sys.executable, "-m", "ser_bnn.cli", "train", "--dataset", "emodb", "--model", model]
+    cmd += ["--split", split, "--seed", str(seed), "--out", str(out), "--no-progress", *extra]
+    cmd += ["--data-dir", data_dir] if data_dir else []
+    if (out / "state.json").exists():
+        cmd.append("--resume")
+    proc = subprocess.Popen(cmd)
+    while proc.poll() is None:
+        time.sleep(60)
+        collect(out) if out.exists() else None
+    collect(out)
+    return proc.returncode
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--models", default="bcrnn,crnn")
+    p.add_argument("--split", default="fixed", choices=["fixed", "loso"])
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--runs", default="runs/protocol")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--collect", action="store_true", help="only copy finished folds of existing runs")
+    p.add_argument("--table", action="store_true", help="only print the table of committed results")
+    args, extra = p.parse_known_args()
+    extra = [f for f in extra if f != "--"]
+    runs = Path(args.runs)
+    if args.table:
+        print(table(load_results()))
+        return 0
+    if args.collect:
+        print(f"collected {sum(collect(d) for d in sorted(runs.glob('*-s*')))} finished folds")
+        return 0
+    for model in args.models.split(","):
+        for seed in (int(s) for s in args.seeds.split(",")):
+            if run_one(model, args.split, seed, runs, args.data_dir, extra) != 0:
+                sys.exit(f"protocol: {model} {args.split} seed {seed} failed")
+    print(table(load_results()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
