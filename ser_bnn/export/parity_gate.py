@@ -259,7 +259,8 @@ def parity(
         report["settings"][setting] = r
         log(
             f"parity {setting}: top-1 {100 * r['top1_agreement']:.2f} %, max |dp| {r['max_abs_diff']:.2e} "
-            f"over {len(conditions)} statistics ({r['seconds']:.1f} s)"
+            f"over {len(conditions)} statistics ({r['seconds']:.1f} s): "
+            + ", ".join(f"{k} {v['max_abs_diff']:.2e}" for k, v in r["per_stats"].items())
         )
         if r["top1_disagreements"] or r["max_abs_diff"] > tolerance:
             worst_cond = max(r["per_stats"], key=lambda k: r["per_stats"][k]["max_abs_diff"])
