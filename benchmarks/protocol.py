@@ -1,6 +1,7 @@
 """The reported protocol: the default recipe, BCRNN and CRNN, seeds on the fixed split and 10-fold LOSO.
 
     python benchmarks/protocol.py --split fixed --seeds 0,1,2          # 3 seeds x 2 models
+    python benchmarks/protocol.py --distill     # BCRNN distilled from the CRNN of the same seed
     python benchmarks/protocol.py --split loso --seeds 0 --models bcrnn # resumable across sessions
     python benchmarks/protocol.py --collect     # copy finished folds of running/killed runs
     python benchmarks/protocol.py --table       # print the table from the committed results
@@ -120,6 +121,10 @@ def main() -> int:
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--runs", default="runs/protocol")
     p.add_argument("--data-dir", default=None)
+    p.add_argument(
+        "--distill", action="store_true",
+        help="BCRNN runs distill from the CRNN run of the same split and seed (trained first)",
+    )
     p.add_argument("--collect", action="store_true", help="only copy finished folds of existing runs")
     p.add_argument("--table", action="store_true", help="only print the table of committed results")
     args, extra = p.parse_known_args()
@@ -131,9 +136,13 @@ def main() -> int:
     if args.collect:
         print(f"collected {sum(collect(d) for d in sorted(runs.glob('*-s*')))} finished folds")
         return 0
-    for model in args.models.split(","):
-        for seed in (int(s) for s in args.seeds.split(",")):
-            if run_one(model, args.split, seed, runs, args.data_dir, extra) != 0:
+    models = args.models.split(",")
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for model in sorted(models, key=lambda m: m != "crnn"):  # a teacher before its student
+            flags = list(extra)
+            if args.distill and model == "bcrnn":
+                flags += ["--teacher", str(runs / f"crnn-{args.split}-s{seed}")]
+            if run_one(model, args.split, seed, runs, args.data_dir, flags) != 0:
                 sys.exit(f"protocol: {model} {args.split} seed {seed} failed")
     print(table(load_results()))
     return 0

@@ -37,12 +37,14 @@ model-selection view of the fixed split at seed 0 (trained on 03 08 11 13 only, 
 | standardization | fixed split UAR % | 10-fold LOSO UAR % (mean +- std over folds) | dev speakers 09 10 % |
 |---|---|---|---|"""
 NETWORKS_INTRO = """\
-**Networks, fixed split** (`python benchmarks/ablation.py`): 2 of the 6 training speakers are
-the dev speakers, one per gender, drawn with the seed (seed 0: dev 09 10, train 03 08 11 13; seed 1:
-dev 03 13; model selection: mean dev UAR over 3 epochs); test speakers 12 14 15 16 (231
-utterances); mean +- std over the seeds run (seed 0 where one); `-eN` = N epochs
-(cosine schedule; the e40 row is `ser-bnn train` with the first defaults, stopped early);
-2-core x86 CPU shared with other jobs.
+**Ablation, fixed split** (`python benchmarks/ablation.py`): how the recipe was chosen. Each row
+is the default recipe plus the flags shown, with 2 of the 6 training speakers held out as dev
+speakers, one per gender, drawn with the seed (seed 0: dev 09 10, train 03 08 11 13; seed 1: dev
+03 13; seed 2: dev 09 11); model selection: mean dev UAR over 3 epochs; test speakers 12 14 15 16
+(231 utterances); mean +- std over the seeds run; `-eN` = N epochs (cosine schedule).
+`+specaug` rows ran with SpecAugment masks, the default until these rows showed that it costs the
+CRNN 20 points of dev UAR; the e40 row is `ser-bnn train` with the first defaults, stopped early.
+2-core x86 CPU shared with other jobs (s/epoch is an upper bound).
 The dev column is what decides between rows; the test column is reported, never used to choose.
 
 | variant | flags beyond the default recipe | seeds | epochs | dev UAR % | test UAR % | train acc | s/epoch |

@@ -201,12 +201,25 @@ def _write_run_files(cfg: Config, fold, run_dir: Path, split_name: str) -> dict:
     return split_info
 
 
-def _teacher(t, cfg: Config):  # noqa: ANN001, ANN202
+def _teacher(t, cfg: Config, fold_name: str, test_speakers) -> object:  # noqa: ANN001
+    """The trained float twin to distill from: `t.teacher`, or its fold directory of the same name
+    (a LOSO teacher run holds one directory per fold). It must not have seen the fold's test speakers."""
     if not t.teacher:
         return None
-    teacher, tcfg = load_trained(Path(t.teacher))
-    if tcfg.model.binary or tcfg.features != cfg.features or tcfg.labels != cfg.labels:
-        raise SerBnnError(f"teacher {t.teacher} must be a float CRNN run with the same features and labels")
+    path = Path(t.teacher)
+    if (path / fold_name / "config.json").is_file():
+        path = path / fold_name
+    try:
+        split = json.loads((path / "split.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        raise SerBnnError(f"teacher {path} is not a run directory (no readable split.json)") from None
+    seen = set(split.get("train_speakers", [])) | set(split.get("dev_speakers", []))
+    leaked = sorted(seen & set(test_speakers))
+    if leaked:
+        raise SerBnnError(f"teacher {path} was trained on test speaker(s) {' '.join(leaked)} of this fold")
+    teacher, tcfg = load_trained(path)
+    if tcfg.model.binary or _no_stats(tcfg.features) != _no_stats(cfg.features) or tcfg.labels != cfg.labels:
+        raise SerBnnError(f"teacher {path} must be a float CRNN run with the same features and labels")
     teacher.trainable = False
     return teacher
 
@@ -259,7 +272,7 @@ def train_fold(
     y_dev = [lab_idx[u.label] for u in fold.dev]
     gain_std = np.array(fc.norm_std, np.float32) if fc.norm_std and fc.norm != "segment" else None
 
-    teacher = _teacher(t, cfg)
+    teacher = _teacher(t, cfg, fold.name, fold.test_speakers)
     model = build_model(cfg)
     if teacher is not None and state is None:
         model.set_weights(teacher.get_weights())  # the BCRNN's latent weights start from its float twin

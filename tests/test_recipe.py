@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ser_bnn.config import Config, TrainConfig, paper_config, preset
-from ser_bnn.errors import ConfigError
+from ser_bnn.errors import ConfigError, SerBnnError
 
 LABELS = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
 
@@ -123,3 +123,20 @@ def test_linear_floor_beats_chance_on_the_fixed_split(emodb_dir, tmp_path) -> No
     out = floor_for_fold(cfg, fold, tmp_path)
     assert out["n_test_utterances"] == 231 and out["norm"] == "speaker"
     assert out["uar"] > 0.6  # chance is 1/7; utterance statistics of speaker-normalized log-Mel
+
+
+def test_teacher_that_saw_a_test_speaker_is_refused(tmp_path) -> None:
+    import json
+
+    from ser_bnn.train import _teacher
+
+    run = tmp_path / "teacher"
+    (run / "loso-03").mkdir(parents=True)
+    (run / "loso-03" / "config.json").write_text("{}")
+    split = {"train_speakers": ["08", "09"], "dev_speakers": ["10"]}
+    (run / "loso-03" / "split.json").write_text(json.dumps(split))
+    t = TrainConfig(teacher=str(run), distill_weight=0.5)
+    with pytest.raises(SerBnnError, match="test speaker.*10"):
+        _teacher(t, Config(), "loso-03", ("10",))  # the fold directory of a LOSO teacher is used
+    with pytest.raises(SerBnnError, match="no readable split.json"):
+        _teacher(t, Config(), "loso-99", ("10",))

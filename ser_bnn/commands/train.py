@@ -83,7 +83,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--readout", choices=READOUTS, help=f"BiLSTM read-out (default {m.readout}; paper: last)")
     p.add_argument("--dropout", type=float, help=f"dropout on the read-out and the FC (default {m.dropout})")
     p.add_argument("--gain-db", type=float, help=f"random gain augmentation in +-dB (default {t.gain_db})")
-    p.add_argument("--no-spec-augment", action="store_true", help="no SpecAugment masks on training segments")
+    p.add_argument("--spec-augment", action="store_true", help="SpecAugment masks on training segments")
+    p.add_argument("--no-spec-augment", action="store_true", help="no SpecAugment masks (default)")
     p.add_argument(
         "--no-speed-perturb", action="store_true", help=f"no speed perturbation (default {t.speed_perturb})"
     )
@@ -122,8 +123,10 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
             sections[section][field] = value
     if args.teacher and args.distill_weight is None:
         sections["train"]["distill_weight"] = 0.5
-    if args.no_spec_augment:
-        sections["train"]["spec_augment"] = False
+    if args.spec_augment and args.no_spec_augment:
+        raise ConfigError("--spec-augment and --no-spec-augment contradict each other")
+    if args.spec_augment or args.no_spec_augment:
+        sections["train"]["spec_augment"] = bool(args.spec_augment)
     if args.no_speed_perturb:
         sections["train"]["speed_perturb"] = (1.0,)
     if args.float_first_layer:
