@@ -12,6 +12,13 @@ The Java tests compare the core against the Python side:
   including the four files with a 'PAD ' chunk).
 - MODEL.json and MODEL.labels.txt written by the exporter's own code (ser_bnn.export.artifact), which
   ModelInfo must read as the app does.
+- file-mode parity (tests/android_predict_parity.py): small WAVs and the decisions
+  ser_bnn.predict.predict_file takes for them (with a stand-in network): refusals of too-short and
+  all-zero files, dropped all-zero windows, pooled scores, notes. PredictParityTest runs the app's file
+  path (WavStream + UtteranceClassifier) over the same WAVs.
+
+The JUnit run gets a 128 MiB heap: WavStreamTest classifies a 160 MiB WAV, which only works when file
+mode streams.
 
 The core parses JSON with org.json: part of Android (android.jar), on the host Debian's
 libandroid-json-java (the same AOSP implementation).
@@ -30,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from android_predict_parity import write_parity
 from conftest import require_system
 
 from ser_bnn.config import FeatureConfig
@@ -154,6 +162,7 @@ def test_java_core_junit(tmp_path, emodb_dir):
     reference = _reference(emodb_dir, tmp_path / "reference.json")
     (tmp_path / "export").mkdir()
     sidecar = _exported_sidecar(tmp_path / "export")
+    parity = write_parity(tmp_path / "predict_parity")
 
     classes = tmp_path / "classes"
     sources = sorted(str(p) for p in (CORE / "src").rglob("*.java"))
@@ -185,10 +194,12 @@ def test_java_core_junit(tmp_path, emodb_dir):
     run = subprocess.run(
         [
             "java",
+            "-Xmx128m",
             f"-Dserbnn.golden={golden}",
             f"-Dserbnn.emodb={emodb_dir}",
             f"-Dserbnn.reference={reference}",
             f"-Dserbnn.sidecar={sidecar}",
+            f"-Dserbnn.predict={parity}",
             "-cp",
             ":".join([str(classes), *jars]),
             "org.junit.runner.JUnitCore",
@@ -196,7 +207,7 @@ def test_java_core_junit(tmp_path, emodb_dir):
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
     )
     out = run.stdout + run.stderr
     assert run.returncode == 0, out

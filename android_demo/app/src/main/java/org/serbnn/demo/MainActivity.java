@@ -20,38 +20,46 @@ import android.widget.RadioGroup;
 import android.widget.SeekBar;
 import android.widget.TextView;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 
 import org.serbnn.core.Classifier;
+import org.serbnn.core.ControlState;
+import org.serbnn.core.LiveClassifier;
 import org.serbnn.core.LiveWindower;
 import org.serbnn.core.ModelInfo;
 import org.serbnn.core.Pooling;
 import org.serbnn.core.PosteriorSmoother;
+import org.serbnn.core.UnusableAudioException;
 import org.serbnn.core.UtteranceClassifier;
-import org.serbnn.core.WavData;
 import org.serbnn.core.WavFormatException;
-import org.serbnn.core.WavReader;
+import org.serbnn.core.WavStream;
 import org.serbnn.core.Windowing;
 
 /**
  * Live mode: the microphone feeds a ring buffer; every hop the latest 3 s window is classified and the
- * posteriors are smoothed (or max-pooled). File mode: a picked or bundled WAV is cut into windows as
- * `ser-bnn predict` does, each classified, max-pooled. All inference runs on one background thread.
+ * posteriors are smoothed (or max-pooled) ({@link LiveClassifier}). File mode: a picked or bundled WAV is
+ * streamed through the windows `ser-bnn predict` uses, each classified, max-pooled, with predict's
+ * rules for silent windows and short or silent files ({@link UtteranceClassifier}). All inference runs
+ * on one background thread; which buttons accept taps is {@link ControlState}'s decision.
  */
-public final class MainActivity extends Activity implements MicRecorder.Listener {
+public final class MainActivity extends Activity implements LiveClassifier.Listener {
     private static final int REQ_MIC = 1;
     private static final int REQ_PICK = 2;
     private static final int NUM_THREADS = 2;
     private static final float SMOOTHING_ALPHA = 0.3f;
     private static final int DEFAULT_HOP_STEP = 3; // (3 + 1) * 0.25 s = 1 s
+    private static final int MAX_WINDOW_LINES = 40;
 
     private final ExecutorService inference = Executors.newSingleThreadExecutor();
     private final Handler ui = new Handler(Looper.getMainLooper());
+    private final ControlState controls = new ControlState();
 
     private TextView status;
     private TextView emotion;
@@ -66,10 +74,11 @@ public final class MainActivity extends Activity implements MicRecorder.Listener
 
     private volatile Classifier classifier;
     private volatile ModelInfo info;
-    private volatile LiveWindower windower;
-    private volatile PosteriorSmoother smoother;
+    /** Created when the model is ready (UI thread); read by the recorder thread through a final local. */
+    private LiveClassifier live;
     private MicRecorder recorder;
-    private volatile long liveStartMs;
+    /** The last stopped recorder: a new one waits for it to release the microphone. */
+    private MicRecorder previousRecorder;
 
     @Override
     protected void onCreate(Bundle savedInstanceState) {
@@ -100,7 +109,7 @@ public final class MainActivity extends Activity implements MicRecorder.Listener
 
             @Override
             public void onStopTrackingTouch(SeekBar seekBar) {
-                if (isLive()) { // restart with the new hop
+                if (isLive()) { // restart with the new hop; the new recorder waits for the old one off the UI thread
                     stopLive();
                     startLive();
                 }
@@ -109,7 +118,9 @@ public final class MainActivity extends Activity implements MicRecorder.Listener
         pooling.setOnCheckedChangeListener(new RadioGroup.OnCheckedChangeListener() {
             @Override
             public void onCheckedChanged(RadioGroup group, int checkedId) {
-                smoother = newSmoother();
+                if (live != null) {
+                    live.setSmoother(newSmoother());
+                }
             }
         });
         liveButton.setOnClickListener(new View.OnClickListener() {
@@ -117,7 +128,7 @@ public final class MainActivity extends Activity implements MicRecorder.Listener
             public void onClick(View v) {
                 if (isLive()) {
                     stopLive();
-                } else {
+                } else if (controls.canStartLive()) {
                     requestMicThenStart();
                 }
             }
@@ -125,6 +136,9 @@ public final class MainActivity extends Activity implements MicRecorder.Listener
         pickButton.setOnClickListener(new View.OnClickListener() {
             @Override
             public void onClick(View v) {
+                if (!controls.canClassifyFile()) {
+                    return;
+                }
                 Intent pick = new Intent(Intent.ACTION_OPEN_DOCUMENT);
                 pick.addCategory(Intent.CATEGORY_OPENABLE);
                 pick.setType("audio/*");
@@ -137,12 +151,19 @@ public final class MainActivity extends Activity implements MicRecorder.Listener
                 classifyFile(null, ModelAssets.SAMPLE);
             }
         });
+        updateButtons();
         inference.execute(new Runnable() {
             @Override
             public void run() {
                 loadModel();
             }
         });
+    }
+
+    private void updateButtons() {
+        liveButton.setEnabled(controls.liveButtonEnabled());
+        pickButton.setEnabled(controls.pickButtonEnabled());
+        sampleButton.setEnabled(controls.sampleButtonEnabled());
     }
 
     // ---------------------------------------------------------------- model
@@ -181,18 +202,20 @@ public final class MainActivity extends Activity implements MicRecorder.Listener
         ui.post(new Runnable() {
             @Override
             public void run() {
+                controls.modelFailed();
+                updateButtons();
                 status.setText(message);
             }
         });
     }
 
     private void onModelReady(ModelInfo mi, boolean hasSample) {
+        live = new LiveClassifier(classifier, mi.numClasses(), inference, this);
         bars.setLabels(mi.labels);
         status.setText(String.format(Locale.US, "Model: %d classes, %.1f s windows at %d Hz.",
                 mi.numClasses(), mi.windowSamples / (double) mi.sampleRate, mi.sampleRate));
-        liveButton.setEnabled(true);
-        pickButton.setEnabled(true);
-        sampleButton.setEnabled(hasSample);
+        controls.modelReady(hasSample);
+        updateButtons();
     }
 
     // ---------------------------------------------------------------- live mode
@@ -267,71 +290,79 @@ public final class MainActivity extends Activity implements MicRecorder.Listener
     }
 
     private void startLive() {
-        if (isLive() || info == null) {
+        if (isLive() || live == null || !controls.canStartLive()) {
             return;
         }
-        windower = new LiveWindower(info.windowSamples, hopSamples(), 1);
-        smoother = newSmoother();
-        liveStartMs = SystemClock.elapsedRealtime();
-        recorder = new MicRecorder(info.sampleRate, this);
+        final LiveClassifier lc = live;
+        final LiveWindower session = new LiveWindower(info.windowSamples, hopSamples(), 1);
+        lc.begin(session, newSmoother());
+        recorder = new MicRecorder(info.sampleRate, new MicRecorder.Listener() {
+            @Override
+            public void onSamples(float[] samples, int count) {
+                lc.push(session, samples, count); // recording thread; ignored once the session is over
+            }
+
+            @Override
+            public void onRecorderError(final String message) {
+                ui.post(new Runnable() {
+                    @Override
+                    public void run() {
+                        if (lc.isCurrent(session)) {
+                            stopLive();
+                            status.setText("Microphone: " + message);
+                        }
+                    }
+                });
+            }
+        }, previousRecorder);
         recorder.start();
+        controls.liveStarted();
+        updateButtons();
         liveButton.setText(R.string.stop_live);
         status.setText(String.format(Locale.US, "Listening: a window every %.2f s.", hopSeconds()));
     }
 
+    /** Never blocks: the recorder thread ends on its own and the session's late results are ignored. */
     private void stopLive() {
         if (recorder != null) {
             recorder.stop();
+            previousRecorder = recorder;
             recorder = null;
         }
+        if (live != null) {
+            live.end();
+        }
+        controls.liveStopped();
+        updateButtons();
         liveButton.setText(R.string.start_live);
     }
 
-    /** Recording thread: cut windows, queue one inference per due window (stale ones are dropped). */
+    /** Inference thread. */
     @Override
-    public void onSamples(float[] samples, int count) {
-        final LiveWindower w = windower;
-        int due = w.push(samples, 0, count);
-        for (int i = 0; i < due; i++) {
-            inference.execute(new Runnable() {
-                @Override
-                public void run() {
-                    classifyLiveWindow(w);
-                }
-            });
-        }
-    }
-
-    private void classifyLiveWindow(LiveWindower w) {
-        float[] window = w.poll();
-        if (window == null || w != windower || classifier == null) {
-            return; // superseded by a newer window, or live mode restarted
-        }
-        long t0 = SystemClock.elapsedRealtime();
-        float[] p = classifier.classify(window);
-        long ms = SystemClock.elapsedRealtime() - t0;
-        PosteriorSmoother s = smoother;
-        final float[] shown = s.update(p);
-        final int best = Pooling.argmax(shown);
+    public void onLiveUpdate(final LiveClassifier.Update u) {
+        final int rate = info.sampleRate;
         final String text = String.format(Locale.US, "live: %d windows, %d dropped, %d ms/window, t=%.1f s",
-                s.count(), w.dropped(), ms, (SystemClock.elapsedRealtime() - liveStartMs) / 1000.0);
+                u.windows, u.dropped, u.inferenceMs, u.samples / (double) rate);
         ui.post(new Runnable() {
             @Override
             public void run() {
-                if (isLive()) {
-                    showResult(shown, best, text);
+                if (live.isCurrent(u)) { // not from a stopped or restarted session
+                    showResult(u.shown, u.best, text);
                 }
             }
         });
     }
 
+    /** Inference thread. */
     @Override
-    public void onRecorderError(final String message) {
+    public void onLiveError(final LiveWindower session, final String message) {
         ui.post(new Runnable() {
             @Override
             public void run() {
-                stopLive();
-                status.setText("Microphone: " + message);
+                if (live.isCurrent(session)) {
+                    stopLive();
+                    status.setText(message);
+                }
             }
         });
     }
@@ -367,65 +398,99 @@ public final class MainActivity extends Activity implements MicRecorder.Listener
 
     /** Classify a picked document ({@code uri}) or, with a null uri, the bundled asset {@code name}. */
     private void classifyFile(final Uri uri, final String name) {
+        if (!controls.canClassifyFile() || classifier == null) {
+            return;
+        }
         stopLive();
+        controls.fileStarted();
+        updateButtons();
         status.setText("Classifying " + name + "…");
-        inference.execute(new Runnable() {
-            @Override
-            public void run() {
-                String error;
-                try {
-                    InputStream in = uri != null ? getContentResolver().openInputStream(uri) : getAssets().open(name);
-                    if (in == null) {
-                        throw new IOException("cannot open " + uri);
-                    }
-                    WavData wav;
-                    try {
-                        wav = WavReader.read(in);
-                    } finally {
-                        in.close();
-                    }
-                    final ModelInfo mi = info;
-                    float[] x = wav.samplesAt(mi.sampleRate);
-                    long t0 = SystemClock.elapsedRealtime();
-                    UtteranceClassifier.Result r = new UtteranceClassifier(classifier, mi.labels, mi.windowSamples,
-                            mi.hopSamples).classify(x);
-                    long ms = SystemClock.elapsedRealtime() - t0;
-                    StringBuilder sb = new StringBuilder();
-                    sb.append(String.format(Locale.US, "%s: %.2f s, %d Hz%s, %d ch, %d window(s), %d ms/window\n",
-                            name, wav.durationSeconds(), wav.sampleRate,
-                            wav.sampleRate == mi.sampleRate ? "" : " (resampled)", wav.channels,
-                            r.windowStarts.length, ms / r.windowStarts.length));
-                    for (int i = 0; i < r.posteriors.length; i++) {
-                        int b = Pooling.argmax(r.posteriors[i]);
-                        sb.append(String.format(Locale.US, "  window %d @ %.2f s: %s %.2f\n", i,
-                                r.windowStarts[i] / (double) mi.sampleRate, mi.label(b), r.posteriors[i][b]));
-                    }
-                    final UtteranceClassifier.Result result = r;
-                    final String text = sb.toString() + "max-pooled over windows";
-                    ui.post(new Runnable() {
-                        @Override
-                        public void run() {
-                            status.setText("File: " + name);
-                            showResult(result.pooled, result.best, text);
-                        }
-                    });
-                    return;
-                } catch (WavFormatException e) {
-                    error = name + ": " + e.getMessage();
-                } catch (IOException e) {
-                    error = "Cannot read " + name + ": " + e.getMessage();
-                } catch (RuntimeException e) {
-                    error = "Classification failed: " + e;
+        final Classifier c = classifier;
+        final ModelInfo mi = info;
+        try {
+            inference.execute(new Runnable() {
+                @Override
+                public void run() {
+                    classifyFileJob(c, mi, uri, name);
                 }
-                final String message = error;
+            });
+        } catch (RejectedExecutionException e) {
+            controls.fileFinished(); // shutting down
+            updateButtons();
+        }
+    }
+
+    /** Inference thread: stream the file through the windows, post the result or one line of error. */
+    private void classifyFileJob(Classifier c, ModelInfo mi, Uri uri, final String name) {
+        String error;
+        try {
+            InputStream in = uri != null ? getContentResolver().openInputStream(uri) : getAssets().open(name);
+            if (in == null) {
+                throw new IOException("cannot open " + uri);
+            }
+            try {
+                WavStream wav = WavStream.open(new BufferedInputStream(in, 1 << 16));
+                long t0 = SystemClock.elapsedRealtime();
+                UtteranceClassifier.Result r = new UtteranceClassifier(c, mi).classify(wav.at(mi.sampleRate));
+                long ms = SystemClock.elapsedRealtime() - t0;
+                final UtteranceClassifier.Result result = r;
+                final String text = describe(name, wav, r, mi, ms);
                 ui.post(new Runnable() {
                     @Override
                     public void run() {
-                        status.setText(message);
+                        fileDone("File: " + name);
+                        showResult(result.scores, result.best, text);
                     }
                 });
+                return;
+            } finally {
+                in.close();
+            }
+        } catch (UnusableAudioException e) {
+            error = name + ": " + e.getMessage();
+        } catch (WavFormatException e) {
+            error = name + ": " + e.getMessage();
+        } catch (IOException e) {
+            error = "Cannot read " + name + ": " + e.getMessage();
+        } catch (RuntimeException e) {
+            error = "Classification failed: " + e;
+        } catch (OutOfMemoryError e) {
+            error = "Out of memory while classifying " + name;
+        }
+        final String message = error;
+        ui.post(new Runnable() {
+            @Override
+            public void run() {
+                fileDone(message);
             }
         });
+    }
+
+    private void fileDone(String message) {
+        controls.fileFinished();
+        updateButtons();
+        status.setText(message);
+    }
+
+    private static String describe(String name, WavStream wav, UtteranceClassifier.Result r, ModelInfo mi, long ms) {
+        int n = r.posteriors.length;
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.US, "%s: %.2f s, %d Hz%s, %d ch, %d window(s) classified, %d ms/window\n",
+                name, r.durationSeconds(), wav.sampleRate, wav.sampleRate == mi.sampleRate ? "" : " (resampled)",
+                wav.channels, n, ms / Math.max(1, n)));
+        for (int i = 0; i < Math.min(n, MAX_WINDOW_LINES); i++) {
+            int b = Pooling.argmax(r.posteriors[i]);
+            sb.append(String.format(Locale.US, "  window %d @ %.2f s: %s %.2f\n", i,
+                    r.windowStarts[i] / (double) mi.sampleRate, mi.label(b), r.posteriors[i][b]));
+        }
+        if (n > MAX_WINDOW_LINES) {
+            sb.append(String.format(Locale.US, "  … %d more window(s)\n", n - MAX_WINDOW_LINES));
+        }
+        for (String note : r.notes) {
+            sb.append("note: ").append(note).append('\n');
+        }
+        sb.append("scores: max-pooled over windows, renormalised (as ser-bnn predict)");
+        return sb.toString();
     }
 
     private void showResult(float[] probabilities, int best, String text) {
@@ -445,16 +510,21 @@ public final class MainActivity extends Activity implements MicRecorder.Listener
     @Override
     protected void onDestroy() {
         super.onDestroy();
-        inference.execute(new Runnable() {
-            @Override
-            public void run() {
-                Classifier c = classifier;
-                classifier = null;
-                if (c instanceof LceClassifier) {
-                    ((LceClassifier) c).close();
+        stopLive();
+        try {
+            inference.execute(new Runnable() {
+                @Override
+                public void run() {
+                    Classifier c = classifier;
+                    classifier = null;
+                    if (c instanceof LceClassifier) {
+                        ((LceClassifier) c).close();
+                    }
                 }
-            }
-        });
+            });
+        } catch (RejectedExecutionException ignored) {
+            // already shut down
+        }
         inference.shutdown();
     }
 }

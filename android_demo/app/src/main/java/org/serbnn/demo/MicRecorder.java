@@ -4,13 +4,17 @@ import android.media.AudioFormat;
 import android.media.AudioRecord;
 import android.media.MediaRecorder;
 
+import org.serbnn.core.BackgroundLoop;
 import org.serbnn.core.Pcm16;
 
 /**
- * Records 16 kHz mono PCM16 with {@link AudioRecord} on its own thread and hands float chunks
- * (100 ms, PCM16 / 32768) to a listener on that thread. The caller must hold RECORD_AUDIO.
+ * Records 16 kHz mono PCM16 with {@link AudioRecord} on its own thread ({@link BackgroundLoop}) and hands
+ * float chunks (100 ms, PCM16 / 32768) to a listener on that thread. The caller must hold RECORD_AUDIO.
+ * {@link #stop()} never blocks (it is called on the UI thread): the thread ends after its current read
+ * (at most one 100 ms chunk) and releases the microphone itself. A recorder started with the previous
+ * one waits, on its own thread, until that one has released the microphone.
  */
-final class MicRecorder implements Runnable {
+final class MicRecorder implements BackgroundLoop.Body {
     interface Listener {
         /** Called on the recording thread; {@code samples} is reused after the call returns. */
         void onSamples(float[] samples, int count);
@@ -18,49 +22,42 @@ final class MicRecorder implements Runnable {
         void onRecorderError(String message);
     }
 
+    /** How long a new recorder waits for its predecessor to release the microphone. */
+    private static final long WAIT_FOR_PREVIOUS_MS = 2000;
+
     private final int sampleRate;
     private final Listener listener;
-    private volatile boolean running;
-    private Thread thread;
+    private final BackgroundLoop loop;
 
-    MicRecorder(int sampleRate, Listener listener) {
+    /** @param previous the recorder this one replaces (may still be releasing the microphone), or null */
+    MicRecorder(int sampleRate, Listener listener, MicRecorder previous) {
         this.sampleRate = sampleRate;
         this.listener = listener;
+        this.loop = new BackgroundLoop("mic-recorder", this, previous == null ? null : previous.loop,
+                WAIT_FOR_PREVIOUS_MS);
     }
 
-    synchronized void start() {
-        if (thread != null) {
-            return;
-        }
-        running = true;
-        thread = new Thread(this, "mic-recorder");
-        thread.setPriority(Thread.MAX_PRIORITY);
-        thread.start();
+    void start() {
+        loop.start();
     }
 
-    synchronized void stop() {
-        running = false;
-        if (thread != null) {
-            try {
-                thread.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            thread = null;
-        }
+    /** Returns at once; the recording thread finishes on its own. */
+    void stop() {
+        loop.stop();
     }
 
     boolean isRunning() {
-        return running;
+        return loop.isRunning();
     }
 
     @Override
-    public void run() {
+    public void run(BackgroundLoop l) {
+        Thread.currentThread().setPriority(Thread.MAX_PRIORITY);
         int chunk = sampleRate / 10;
         int minBytes = AudioRecord.getMinBufferSize(sampleRate, AudioFormat.CHANNEL_IN_MONO,
                 AudioFormat.ENCODING_PCM_16BIT);
         if (minBytes <= 0) {
-            fail("this device cannot record " + sampleRate + " Hz mono 16-bit audio");
+            listener.onRecorderError("this device cannot record " + sampleRate + " Hz mono 16-bit audio");
             return;
         }
         AudioRecord rec;
@@ -68,32 +65,35 @@ final class MicRecorder implements Runnable {
             rec = new AudioRecord(MediaRecorder.AudioSource.VOICE_RECOGNITION, sampleRate,
                     AudioFormat.CHANNEL_IN_MONO, AudioFormat.ENCODING_PCM_16BIT, Math.max(minBytes, 4 * chunk * 2));
         } catch (SecurityException e) {
-            fail("microphone permission missing");
+            listener.onRecorderError("microphone permission missing");
             return;
         } catch (IllegalArgumentException e) {
-            fail("cannot open the microphone: " + e.getMessage());
+            listener.onRecorderError("cannot open the microphone: " + e.getMessage());
             return;
         }
         if (rec.getState() != AudioRecord.STATE_INITIALIZED) {
             rec.release();
-            fail("cannot open the microphone (in use by another app?)");
+            listener.onRecorderError("cannot open the microphone (in use by another app?)");
             return;
         }
         short[] pcm = new short[chunk];
         float[] samples = new float[chunk];
         try {
             rec.startRecording();
-            while (running) {
+            while (l.isRunning()) {
                 int n = rec.read(pcm, 0, pcm.length);
                 if (n < 0) {
-                    fail("microphone read failed (error " + n + ")");
+                    listener.onRecorderError("microphone read failed (error " + n + ")");
                     break;
+                }
+                if (!l.isRunning()) {
+                    break; // stopped during the read: this chunk belongs to no session any more
                 }
                 Pcm16.toFloat(pcm, 0, n, samples, 0);
                 listener.onSamples(samples, n);
             }
         } catch (IllegalStateException e) {
-            fail("microphone stopped: " + e.getMessage());
+            listener.onRecorderError("microphone stopped: " + e.getMessage());
         } finally {
             try {
                 rec.stop();
@@ -104,8 +104,8 @@ final class MicRecorder implements Runnable {
         }
     }
 
-    private void fail(String message) {
-        running = false;
-        listener.onRecorderError(message);
+    @Override
+    public void failed(RuntimeException e) {
+        listener.onRecorderError("recorder failed: " + e);
     }
 }

@@ -1,15 +1,16 @@
 package org.serbnn.core;
 
+import java.io.IOException;
+
 /**
- * Band-limited resampling for picked files whose rate is not 16 kHz: windowed-sinc interpolation
- * (Blackman window, 16 zero crossings each side, cut-off at 95% of the lower Nyquist frequency).
- * Output length is ceil(n * dst / src), as librosa/soxr. Not bit-identical to the Python side's
- * resampler: the model was trained and checked on 16 kHz input, so prefer 16 kHz files.
+ * Band-limited resampling of a whole signal for files not at 16 kHz: windowed-sinc interpolation
+ * (Blackman window, 16 zero crossings each side, cut-off at 95% of the lower Nyquist frequency) from a
+ * per-phase coefficient table ({@link PolyphaseFilter}), applied by {@link ResamplingSource} (the
+ * streaming form file mode uses). Output length is ceil(n * dst / src), as librosa/soxr; values are
+ * clipped to [-1, 1]. Not bit-identical to the Python side's soxr resampler: the model was trained and
+ * checked on 16 kHz input, so prefer 16 kHz files.
  */
 public final class Resampler {
-    private static final int ZERO_CROSSINGS = 16;
-    private static final double ROLLOFF = 0.95;
-
     private Resampler() {
     }
 
@@ -25,28 +26,22 @@ public final class Resampler {
             throw new IllegalArgumentException("resampled signal too long");
         }
         float[] y = new float[(int) nOut];
-        double step = srcRate / (double) dstRate; // input samples per output sample
-        double fc = 0.5 * Math.min(1.0, dstRate / (double) srcRate) * ROLLOFF; // cycles per input sample
-        double halfWidth = ZERO_CROSSINGS / (2.0 * fc); // in input samples
-        for (int i = 0; i < y.length; i++) {
-            double t = i * step;
-            int lo = (int) Math.ceil(t - halfWidth);
-            int hi = (int) Math.floor(t + halfWidth);
-            double acc = 0.0;
-            for (int k = Math.max(lo, 0); k <= Math.min(hi, x.length - 1); k++) {
-                double u = k - t;
-                acc += x[k] * kernel(u, fc, halfWidth);
+        ResamplingSource source = new ResamplingSource(new ArraySampleSource(x), srcRate, dstRate);
+        int n = 0;
+        try {
+            while (n < y.length) {
+                int got = source.read(y, n, y.length - n);
+                if (got < 0) {
+                    break;
+                }
+                n += got;
             }
-            y[i] = (float) acc;
+        } catch (IOException e) {
+            throw new IllegalStateException("reading from memory failed", e); // ArraySampleSource does not throw
+        }
+        if (n != y.length) {
+            throw new IllegalStateException("resampler produced " + n + " samples, expected " + y.length);
         }
         return y;
-    }
-
-    private static double kernel(double u, double fc, double halfWidth) {
-        double a = 2.0 * fc * u;
-        double sinc = a == 0.0 ? 1.0 : Math.sin(Math.PI * a) / (Math.PI * a);
-        double r = u / halfWidth; // in [-1, 1]
-        double w = 0.42 + 0.5 * Math.cos(Math.PI * r) + 0.08 * Math.cos(2.0 * Math.PI * r);
-        return 2.0 * fc * sinc * w;
     }
 }

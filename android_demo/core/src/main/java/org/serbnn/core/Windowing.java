@@ -47,7 +47,9 @@ public final class Windowing {
     public static float[] window(float[] wave, int start, int window) {
         float[] out = new float[window];
         int n = Math.max(0, Math.min(window, wave.length - start));
-        System.arraycopy(wave, start, out, 0, n);
+        if (n > 0) { // a tail window may start past the end (hop > window): all zeros
+            System.arraycopy(wave, start, out, 0, n);
+        }
         return out;
     }
 

@@ -4,7 +4,10 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import java.io.BufferedInputStream;
 import java.io.File;
+import java.io.FileInputStream;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.json.JSONArray;
@@ -79,6 +82,40 @@ public class GoldenVectorTest {
             float[] pooled = Pooling.maxPool(post);
             assertArrayEquals(ctx + "pooled", TestFiles.floats(f.getJSONArray("pooled")), pooled, 1e-6f);
             assertEquals(ctx + "label", f.getString("label"), labels.get(Pooling.argmax(pooled)));
+
+            // the app's own file path (streamed reading, windows cut on the fly), replaying the golden
+            // posteriors for windows that carry the golden fingerprints
+            Replay replay = new Replay(windows, post);
+            InputStream in = new BufferedInputStream(new FileInputStream(new File(emodb, rel)));
+            UtteranceClassifier.Result r;
+            try {
+                r = new UtteranceClassifier(replay, labels, Windowing.SAMPLE_RATE, window, hop)
+                        .classify(WavStream.open(in).at(Windowing.SAMPLE_RATE));
+            } finally {
+                in.close();
+            }
+            assertEquals(ctx + "windows classified by the file path", windows.length, replay.calls);
+            assertArrayEquals(ctx + "file path pooled", TestFiles.floats(f.getJSONArray("pooled")), r.pooled, 1e-6f);
+            assertEquals(ctx + "file path label", f.getString("label"), r.label);
+            assertEquals(ctx + "file path samples", f.getInt("n_samples"), r.samples);
+        }
+    }
+
+    /** Returns the golden posterior of window i, after checking the window is the expected one. */
+    private static final class Replay implements Classifier {
+        private final float[][] windows;
+        private final float[][] posteriors;
+        int calls;
+
+        Replay(float[][] windows, float[][] posteriors) {
+            this.windows = windows;
+            this.posteriors = posteriors;
+        }
+
+        @Override
+        public float[] classify(float[] w) {
+            assertArrayEquals("window " + calls, windows[calls], w, 0f);
+            return posteriors[calls++];
         }
     }
 

@@ -29,8 +29,16 @@ public class PythonReferenceTest {
             int n = c.getInt("n");
             int window = c.getInt("window");
             int hop = c.getInt("hop");
-            assertArrayEquals("n=" + n + " window=" + window + " hop=" + hop,
-                    TestFiles.ints(c.getJSONArray("starts")), Windowing.windowStarts(n, window, hop));
+            int[] expected = TestFiles.ints(c.getJSONArray("starts"));
+            assertArrayEquals("n=" + n + " window=" + window + " hop=" + hop, expected,
+                    Windowing.windowStarts(n, window, hop));
+            long[] streamed = WindowCutterTest.cut(new ArraySampleSource(new float[n]), window, hop, null);
+            assertEquals("streamed windows, n=" + n + " window=" + window + " hop=" + hop, expected.length,
+                    streamed.length);
+            for (int k = 0; k < expected.length; k++) {
+                assertEquals("streamed start " + k + ", n=" + n + " window=" + window + " hop=" + hop,
+                        expected[k], streamed[k]);
+            }
         }
     }
 
