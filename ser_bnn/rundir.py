@@ -104,7 +104,15 @@ def save_savedmodel(model, target: Path) -> None:  # noqa: ANN001
     """Write a SavedModel into a temporary sibling and rename it into place."""
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save(str(tmp), save_format="tf", include_optimizer=False)
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")  # tf_keras warns twice that an uncompiled model has no metrics
+    try:
+        model.save(str(tmp), save_format="tf", include_optimizer=False)
+    finally:
+        logger.setLevel(level)
     old = target.with_name(f".{target.name}.old")
     if target.exists():
         shutil.rmtree(old, ignore_errors=True)
