@@ -32,7 +32,6 @@ reproduction shows which graphs move that address between calls.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -44,7 +43,7 @@ import numpy as np
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
 
-from speedkit import load_note, machine_load, unrolled_rnn  # noqa: E402
+from speedkit import convert_untraced, load_note, machine_load, unrolled_rnn  # noqa: E402
 
 CALLS = ("A", "A", "B", "A")
 EXACT = 1e-5  # float32 rounding of the float ops around the binary ones; real errors are >1e-2
@@ -87,7 +86,7 @@ def build_case(name: str, seed: int = 0) -> tuple[Any, bool]:
             super().build(shape)
 
         @tf.autograph.experimental.do_not_convert
-        def call(self, x: Any) -> Any:
+        def call(self, x: Any, training: bool | None = None) -> Any:
             def step(x_t: Any, states: list[Any]) -> tuple[Any, list[Any]]:
                 h = states[0]
                 rec = self.proj(h[:, None, None, :])[:, 0, 0, :] if self.binary else self.proj(h)
@@ -142,8 +141,10 @@ def convert_case(name: str) -> bytes:
     from ser_bnn.export.conversion import convert
 
     model, unroll = build_case(name)
-    with unrolled_rnn() if unroll else contextlib.nullcontext():
+    if not unroll:
         return convert(model)
+    with unrolled_rnn():
+        return convert_untraced(model)
 
 
 def _inputs(shapes: list[tuple[int, ...]], seed: int) -> list[np.ndarray]:

@@ -122,20 +122,65 @@ def cache_key(*parts: Any) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:20]
 
 
+def convert_untraced(keras_model: Any) -> bytes:
+    """LCE conversion like `ser_bnn.export.conversion.convert` (LCE's `convert_saved_model` on the
+    model's serving signature), but the temporary SavedModel holds one traced function and the
+    variables, not the Keras object graph, whose saver traces every layer's call functions several
+    times over: the unrolled LSTM (150 steps x 2 directions) takes over 10 minutes that way."""
+    import tempfile
+
+    import tensorflow as tf
+    from larq_compute_engine import convert_saved_model
+
+    specs = [tf.TensorSpec(t.shape, t.dtype, name=t.name.split(":")[0]) for t in keras_model.inputs]
+    names = list(keras_model.output_names)
+
+    @tf.function(input_signature=specs, autograph=False)  # autograph would rewrite Keras' internals
+    def serve(*xs: Any) -> dict[str, Any]:
+        out = keras_model(list(xs) if len(xs) > 1 else xs[0], training=False)
+        out = out if isinstance(out, list | tuple) else [out]
+        return dict(zip(names, out, strict=True))
+
+    module = tf.Module()
+    module.variables_ = list(keras_model.variables)
+    module.serve = serve
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null, tempfile.TemporaryDirectory() as tmp:
+            sys.stderr.flush()
+            os.dup2(null.fileno(), 2)
+            try:
+                signature = {"serving_default": serve.get_concrete_function()}
+                tf.saved_model.save(module, tmp, signatures=signature)
+                return bytes(convert_saved_model(tmp))
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
 def convert_cached(
     build: Callable[[], Any],
     key: str,
     cache_dir: Path | None = DEFAULT_CACHE,
     log: Callable[[str], None] = lambda _: None,
+    unroll: bool = False,
 ) -> bytes:
-    """LCE flatbuffer of the Keras model `build()` returns, cached as CACHE_DIR/KEY.tflite."""
+    """LCE flatbuffer of the Keras model `build()` returns, cached as CACHE_DIR/KEY.tflite.
+    `unroll`: the LSTM loops traced unrolled (`unrolled_rnn`; the model is built before, so only the
+    conversion's one trace is unrolled) and converted with `convert_untraced`."""
     from ser_bnn.export.conversion import convert
 
     path = cache_dir / f"{key}.tflite" if cache_dir else None
     if path is not None and path.is_file():
         return path.read_bytes()
     t0 = time.perf_counter()
-    fb = convert(build())
+    model = build()
+    if unroll:
+        with unrolled_rnn():
+            fb = convert_untraced(model)
+    else:
+        fb = convert(model)
     log(f"  converted in {time.perf_counter() - t0:.0f} s: {len(fb):,} B")
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
