@@ -42,7 +42,9 @@ def collect(run: Path) -> int:
     for fold_dir in found:
         m = fold_dir / "metrics.json"
         state = fold_dir / "state.json"
-        if not (m.is_file() and state.is_file() and json.loads(state.read_text()).get("status") == "complete"):
+        if not (m.is_file() and state.is_file()):
+            continue
+        if json.loads(state.read_text()).get("status") != "complete":
             continue
         metrics = json.loads(m.read_text())
         dest.mkdir(parents=True, exist_ok=True)
@@ -89,11 +91,13 @@ def summarize(results: dict[str, list[dict]]) -> list[dict]:
 
 
 def table(results: dict[str, list[dict]]) -> str:
-    lines = ["| model | split | runs | UAR % (mean +- std) | pooled UAR % | WA % |", "|---|---|---|---|---|---|"]
+    lines = ["| model | split | runs | UAR % (mean +- std) | pooled UAR % | WA % |"]
+    lines.append("|---|---|---|---|---|---|")
     for r in summarize(results):
         pooled = f"{100 * r['pooled_uar']:.1f}" if r["pooled_uar"] is not None else "-"
         lines.append(
-            f"| {r['model']} | {r['split']} | {r['n']} {r['unit']} | {100 * r['uar']:.1f} +- {100 * r['std']:.1f} "
+            f"| {r['model']} | {r['split']} | {r['n']} {r['unit']} "
+            f"| {100 * r['uar']:.1f} +- {100 * r['std']:.1f} "
             f"| {pooled} | {100 * r['wa']:.1f} |"
         )
     return "\n".join(lines)

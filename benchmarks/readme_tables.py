@@ -100,7 +100,8 @@ def protocol_table() -> list[str]:
 
 
 def block() -> str:
-    parts = floor_table(_load("floor.json")) + [""] + protocol_table() + ablation_table(_load("ablation.json"))
+    parts = floor_table(_load("floor.json")) + [""] + protocol_table()
+    parts += ablation_table(_load("ablation.json"))
     return "\n".join([BEGIN, *parts, "", PAPER, END])
 
 

@@ -98,10 +98,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--input-levels",
         type=int,
-        help=f"thermometer levels of the binary conv input (default {m.input_levels}; 1 = sign(x), the paper)",
+        help=f"thermometer levels of the binary conv input (default {m.input_levels}; 1 = sign(x), paper)",
     )
     p.add_argument(
-        "--lstm-input-norm", action="store_true", help="BatchNorm on the LSTM input projection (not the paper)"
+        "--lstm-input-norm",
+        action="store_true",
+        help="BatchNorm on the LSTM input projection (not the paper)",
     )
     p.add_argument("--no-xnor-scale", action="store_true", help="disable the XNOR-Net input scale K")
     p.add_argument("--seed", type=int, help=f"random seed (default {t.seed})")
