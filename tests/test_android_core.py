@@ -16,6 +16,15 @@ The Java tests compare the core against the Python side:
   ser_bnn.predict.predict_file takes for them (with a stand-in network): refusals of too-short and
   all-zero files, dropped all-zero windows, pooled scores, notes. PredictParityTest runs the app's file
   path (WavStream + UtteranceClassifier) over the same WAVs.
+- speaker statistics and gating (tests/android_stats_golden.py): streams of window outputs through
+  ser_bnn.online.Tracker (statistics after every window, bit for bit, the cap, speech decisions),
+  profiles written by online.save_profile and unusable ones with load_profile's messages, find_roles'
+  verdicts, and predict_file's streaming loop with a stand-in network that has the exported interface
+  (SpeakerStatsGoldenTest). The Java side writes a profile that Python must read back to the same
+  statistics (checked here after the JUnit run). ModelGoldenStatsTest replays
+  deploy/golden/golden_stats.json (make_golden.py on an exported speaker-statistics model) when it
+  exists, else a file in its layout built with make_golden's own stream code and the stand-in
+  network; SidecarStatsTest reads the MODEL.json the exporter writes for a norm "speaker" model.
 
 The JUnit run gets a 128 MiB heap: WavStreamTest classifies a 160 MiB WAV, which only works when file
 mode streams.
@@ -38,14 +47,17 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 from android_predict_parity import write_parity
+from android_stats_golden import exported_stats_sidecar, fallback_model_golden, write_stats_golden
 from conftest import require_system
 
+from ser_bnn import online
 from ser_bnn.config import FeatureConfig
 from ser_bnn.segments import max_pool_posteriors, segment_waveform, window_starts
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "android_demo" / "core"
 GOLDEN = ROOT / "deploy" / "golden" / "golden.json"
+GOLDEN_STATS = ROOT / "deploy" / "golden" / "golden_stats.json"
 FALLBACK_LABELS = ["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"]
 # short (one padded window), a file with a 'PAD ' chunk, and the longest file (three windows)
 FALLBACK_WAVS = ["wav/03a01Fa.wav", "wav/14a07Aa.wav", "wav/08b03Tc.wav"]
@@ -156,6 +168,15 @@ def test_core_has_no_android_imports_or_lambdas():
         assert "->" not in code and "::" not in code, f"lambda or method reference in {src}"
 
 
+def _model_golden(emodb: Path, out: Path) -> Path:
+    """Golden vectors of a speaker-statistics model: deploy/golden/golden_stats.json, else golden.json when it
+    has the per-window statistics (make_golden.py run on such a model), else a stand-in in that layout."""
+    for p in (GOLDEN_STATS, GOLDEN):
+        if p.is_file() and any("stats_in" in f for f in json.loads(p.read_text())["files"]):
+            return p
+    return fallback_model_golden(emodb, out)
+
+
 def test_java_core_junit(tmp_path, emodb_dir):
     jars = _classpath_jars()
     golden = GOLDEN if GOLDEN.is_file() else _fallback_golden(emodb_dir, tmp_path / "golden.json")
@@ -163,6 +184,12 @@ def test_java_core_junit(tmp_path, emodb_dir):
     (tmp_path / "export").mkdir()
     sidecar = _exported_sidecar(tmp_path / "export")
     parity = write_parity(tmp_path / "predict_parity")
+    stats_golden = write_stats_golden(tmp_path / "stats_golden")
+    (tmp_path / "stats_export").mkdir()
+    stats_sidecar = exported_stats_sidecar(tmp_path / "stats_export")
+    model_golden = _model_golden(emodb_dir, tmp_path / "model_golden" / "golden_stats.json")
+    profile_out = tmp_path / "profile_out"
+    profile_out.mkdir()
 
     classes = tmp_path / "classes"
     sources = sorted(str(p) for p in (CORE / "src").rglob("*.java"))
@@ -183,7 +210,7 @@ def test_java_core_junit(tmp_path, emodb_dir):
         ],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=900,  # minutes when the machine is busy (run under nice with training jobs)
     )
     assert compiled.returncode == 0, compiled.stdout + compiled.stderr
     assert "warning" not in compiled.stderr, compiled.stderr
@@ -200,6 +227,10 @@ def test_java_core_junit(tmp_path, emodb_dir):
             f"-Dserbnn.reference={reference}",
             f"-Dserbnn.sidecar={sidecar}",
             f"-Dserbnn.predict={parity}",
+            f"-Dserbnn.statsGolden={stats_golden}",
+            f"-Dserbnn.statsSidecar={stats_sidecar}",
+            f"-Dserbnn.modelGolden={model_golden}",
+            f"-Dserbnn.profileOut={profile_out}",
             "-cp",
             ":".join([str(classes), *jars]),
             "org.junit.runner.JUnitCore",
@@ -207,8 +238,17 @@ def test_java_core_junit(tmp_path, emodb_dir):
         ],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1800,
     )
     out = run.stdout + run.stderr
     assert run.returncode == 0, out
     assert f"OK ({n_tests} tests)" in out, out
+
+    # the profile the Java side wrote from its own statistics: Python reads it to the same values, bit for bit
+    golden_doc = json.loads(stats_golden.read_text())
+    java_profile = golden_doc["profiles"]["java_profile"]
+    expected = golden_doc["streams"][java_profile["stream"]]["windows"][-1]["after"]
+    got = online.load_profile(profile_out / java_profile["file"], golden_doc["n_mels"])
+    assert got.count == expected["count"]
+    assert np.array_equal(got.sum, np.array(expected["sum"]))
+    assert np.array_equal(got.sumsq, np.array(expected["sumsq"]))

@@ -1,6 +1,7 @@
 package org.tensorflow.lite;
 
 import java.nio.ByteBuffer;
+import java.util.Map;
 
 /** Compile-only stub of the TensorFlow Lite Interpreter (see tools/stubs/README.md). Never dexed. */
 public final class Interpreter implements AutoCloseable {
@@ -27,7 +28,19 @@ public final class Interpreter implements AutoCloseable {
         throw stub();
     }
 
+    public int getInputTensorCount() {
+        throw stub();
+    }
+
+    public int getOutputTensorCount() {
+        throw stub();
+    }
+
     public void run(Object input, Object output) {
+        throw stub();
+    }
+
+    public void runForMultipleInputsOutputs(Object[] inputs, Map<Integer, Object> outputs) {
         throw stub();
     }
 

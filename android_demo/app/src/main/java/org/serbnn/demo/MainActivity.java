@@ -21,6 +21,7 @@ import android.widget.SeekBar;
 import android.widget.TextView;
 
 import java.io.BufferedInputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -29,13 +30,17 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 
-import org.serbnn.core.Classifier;
 import org.serbnn.core.ControlState;
+import org.serbnn.core.Gating;
 import org.serbnn.core.LiveClassifier;
 import org.serbnn.core.LiveWindower;
 import org.serbnn.core.ModelInfo;
+import org.serbnn.core.ModelRunner;
 import org.serbnn.core.Pooling;
 import org.serbnn.core.PosteriorSmoother;
+import org.serbnn.core.ProfileStore;
+import org.serbnn.core.SpeakerStream;
+import org.serbnn.core.TensorRoles;
 import org.serbnn.core.UnusableAudioException;
 import org.serbnn.core.UtteranceClassifier;
 import org.serbnn.core.WavFormatException;
@@ -48,6 +53,14 @@ import org.serbnn.core.Windowing;
  * streamed through the windows `ser-bnn predict` uses, each classified, max-pooled, with predict's
  * rules for silent windows and short or silent files ({@link UtteranceClassifier}). All inference runs
  * on one background thread; which buttons accept taps is {@link ControlState}'s decision.
+ *
+ * <p>Speaker statistics (norm "speaker" models, see deploy/INTEGRATION.md): live mode runs every window
+ * with the speaker's statistics accumulated before it and adds each speech window's statistics
+ * ({@link SpeakerStream}); they are kept across launches in files/speaker_profile.json, the format of
+ * {@code ser-bnn predict --profile} ({@link ProfileStore}), and "New speaker" resets them. File mode is
+ * {@code ser-bnn predict FILE}: each file streams from zero statistics and leaves the profile alone.
+ * Windows without speech show "no speech" instead of an emotion. The logic is in the core; this class
+ * only wires it to the views and threads.
  */
 public final class MainActivity extends Activity implements LiveClassifier.Listener {
     private static final int REQ_MIC = 1;
@@ -56,6 +69,9 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
     private static final float SMOOTHING_ALPHA = 0.3f;
     private static final int DEFAULT_HOP_STEP = 3; // (3 + 1) * 0.25 s = 1 s
     private static final int MAX_WINDOW_LINES = 40;
+    private static final String PROFILE_FILE = "speaker_profile.json";
+    /** Live mode writes the profile at most this often (and whenever the app leaves the foreground). */
+    private static final long PROFILE_SAVE_INTERVAL_MS = 15000;
 
     private final ExecutorService inference = Executors.newSingleThreadExecutor();
     private final Handler ui = new Handler(Looper.getMainLooper());
@@ -65,6 +81,8 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
     private TextView emotion;
     private TextView details;
     private TextView hopLabel;
+    private TextView speakerStatus;
+    private Button newSpeakerButton;
     private PosteriorBarsView bars;
     private Button liveButton;
     private Button pickButton;
@@ -72,8 +90,13 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
     private SeekBar hopBar;
     private RadioGroup pooling;
 
-    private volatile Classifier classifier;
+    private volatile LceClassifier classifier;
     private volatile ModelInfo info;
+    private volatile TensorRoles roles;
+    /** The speaker's statistics (SpeakerStream.none() for a model without them). */
+    private volatile SpeakerStream speaker;
+    /** Their file; null for a model without speaker statistics. Used on the inference thread only. */
+    private volatile ProfileStore profile;
     /** Created when the model is ready (UI thread); read by the recorder thread through a final local. */
     private LiveClassifier live;
     private MicRecorder recorder;
@@ -88,6 +111,8 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
         emotion = (TextView) findViewById(R.id.emotion);
         details = (TextView) findViewById(R.id.details);
         hopLabel = (TextView) findViewById(R.id.hop_label);
+        speakerStatus = (TextView) findViewById(R.id.speaker_status);
+        newSpeakerButton = (Button) findViewById(R.id.new_speaker);
         bars = (PosteriorBarsView) findViewById(R.id.bars);
         liveButton = (Button) findViewById(R.id.live);
         pickButton = (Button) findViewById(R.id.pick);
@@ -151,6 +176,12 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
                 classifyFile(null, ModelAssets.SAMPLE);
             }
         });
+        newSpeakerButton.setOnClickListener(new View.OnClickListener() {
+            @Override
+            public void onClick(View v) {
+                newSpeaker();
+            }
+        });
         updateButtons();
         inference.execute(new Runnable() {
             @Override
@@ -164,6 +195,7 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
         liveButton.setEnabled(controls.liveButtonEnabled());
         pickButton.setEnabled(controls.pickButtonEnabled());
         sampleButton.setEnabled(controls.sampleButtonEnabled());
+        newSpeakerButton.setEnabled(controls.newSpeakerButtonEnabled());
     }
 
     // ---------------------------------------------------------------- model
@@ -173,19 +205,25 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
         try {
             final ModelInfo mi = ModelAssets.loadInfo(getAssets());
             ByteBuffer model = ModelAssets.loadModel(getAssets());
-            LceClassifier c = new LceClassifier(model, NUM_THREADS);
-            if (c.numClasses() != mi.numClasses() || c.windowSamples() != mi.windowSamples) {
-                c.close();
-                throw new IllegalStateException("model maps [1, " + c.windowSamples() + "] to [1, " + c.numClasses()
-                        + "] but the sidecar says " + mi.windowSamples + " samples and " + mi.numClasses() + " labels");
+            LceClassifier c = new LceClassifier(model, NUM_THREADS, mi); // tensors by shape, checked against the sidecar
+            SpeakerStream sp = SpeakerStream.forModel(mi, c.roles(), null);
+            String speakerText = getString(R.string.speaker_unused);
+            if (sp.takesStats()) {
+                ProfileStore store = new ProfileStore(new File(getFilesDir(), PROFILE_FILE), sp, mi.nMels,
+                        PROFILE_SAVE_INTERVAL_MS);
+                speakerText = store.load(); // a bad file is reported and left alone
+                profile = store;
             }
             classifier = c;
+            roles = c.roles();
+            speaker = sp;
             info = mi;
             final boolean hasSample = ModelAssets.exists(getAssets(), ModelAssets.SAMPLE);
+            final String speakerLine = speakerText;
             ui.post(new Runnable() {
                 @Override
                 public void run() {
-                    onModelReady(mi, hasSample);
+                    onModelReady(mi, hasSample, speakerLine);
                 }
             });
             return;
@@ -209,13 +247,75 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
         });
     }
 
-    private void onModelReady(ModelInfo mi, boolean hasSample) {
-        live = new LiveClassifier(classifier, mi.numClasses(), inference, this);
+    private void onModelReady(ModelInfo mi, boolean hasSample, String speakerLine) {
+        live = new LiveClassifier(classifier, speaker, mi.numClasses(), inference, this);
         bars.setLabels(mi.labels);
-        status.setText(String.format(Locale.US, "Model: %d classes, %.1f s windows at %d Hz.",
-                mi.numClasses(), mi.windowSamples / (double) mi.sampleRate, mi.sampleRate));
-        controls.modelReady(hasSample);
+        status.setText(String.format(Locale.US, "Model: %d classes, %.1f s windows at %d Hz%s.",
+                mi.numClasses(), mi.windowSamples / (double) mi.sampleRate, mi.sampleRate,
+                roles.gated() ? String.format(Locale.US, ", speech gating (>= %.0f speech frames)",
+                        speaker.gating().minSpeechFrames) : ""));
+        speakerStatus.setText(speakerLine);
+        controls.modelReady(hasSample, profile != null);
         updateButtons();
+    }
+
+    // ---------------------------------------------------------------- speaker profile
+
+    /** "New speaker": zero statistics, written at once (inference thread, after any window in progress). */
+    private void newSpeaker() {
+        if (!controls.newSpeakerButtonEnabled() || profile == null) {
+            return;
+        }
+        if (live != null) {
+            live.setSmoother(newSmoother()); // the shown decision was the previous speaker's
+        }
+        runOnInference(new Runnable() {
+            @Override
+            public void run() {
+                String text;
+                try {
+                    profile.newSpeaker(SystemClock.elapsedRealtime());
+                    text = "New speaker: " + ProfileStore.describe(speaker.snapshot(), speaker.rule());
+                } catch (IOException e) {
+                    text = "Cannot write the speaker profile: " + e.getMessage();
+                }
+                postSpeakerStatus(text);
+            }
+        });
+    }
+
+    /** Inference thread: write the profile if due ({@code force}: whenever it changed). */
+    private void saveProfile(boolean force) {
+        ProfileStore p = profile;
+        if (p == null) {
+            return;
+        }
+        try {
+            if (force) {
+                p.save();
+            } else {
+                p.saveIfDue(SystemClock.elapsedRealtime());
+            }
+        } catch (IOException e) {
+            postSpeakerStatus("Cannot write the speaker profile: " + e.getMessage());
+        }
+    }
+
+    private void postSpeakerStatus(final String text) {
+        ui.post(new Runnable() {
+            @Override
+            public void run() {
+                speakerStatus.setText(text);
+            }
+        });
+    }
+
+    private void runOnInference(Runnable r) {
+        try {
+            inference.execute(r);
+        } catch (RejectedExecutionException ignored) {
+            // shutting down
+        }
     }
 
     // ---------------------------------------------------------------- live mode
@@ -341,13 +441,29 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
     @Override
     public void onLiveUpdate(final LiveClassifier.Update u) {
         final int rate = info.sampleRate;
-        final String text = String.format(Locale.US, "live: %d windows, %d dropped, %d ms/window, t=%.1f s",
+        final String text = String.format(Locale.US, "live: %s, %d speech window(s), %d dropped, %d ms/window, t=%.1f s",
+                u.speech ? "speech" : Gating.NO_SPEECH + (Float.isNaN(u.speechFrames) ? ""
+                        : String.format(Locale.US, " (%.0f speech frames)", u.speechFrames)),
                 u.windows, u.dropped, u.inferenceMs, u.samples / (double) rate);
+        final SpeakerStream sp = speaker;
+        final String speakerLine = profile == null ? null
+                : "Speaker: " + ProfileStore.describe(sp.snapshot(), sp.rule());
+        if (u.speech) {
+            saveProfile(false);
+        }
         ui.post(new Runnable() {
             @Override
             public void run() {
-                if (live.isCurrent(u)) { // not from a stopped or restarted session
+                if (!live.isCurrent(u)) { // from a stopped or restarted session
+                    return;
+                }
+                if (u.speech) {
                     showResult(u.shown, u.best, text);
+                } else {
+                    showNoSpeech(text);
+                }
+                if (speakerLine != null) {
+                    speakerStatus.setText(speakerLine);
                 }
             }
         });
@@ -405,13 +521,14 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
         controls.fileStarted();
         updateButtons();
         status.setText("Classifying " + name + "…");
-        final Classifier c = classifier;
+        final ModelRunner c = classifier;
         final ModelInfo mi = info;
+        final TensorRoles tr = roles;
         try {
             inference.execute(new Runnable() {
                 @Override
                 public void run() {
-                    classifyFileJob(c, mi, uri, name);
+                    classifyFileJob(c, mi, tr, uri, name);
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -421,7 +538,7 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
     }
 
     /** Inference thread: stream the file through the windows, post the result or one line of error. */
-    private void classifyFileJob(Classifier c, ModelInfo mi, Uri uri, final String name) {
+    private void classifyFileJob(ModelRunner c, ModelInfo mi, TensorRoles tr, Uri uri, final String name) {
         String error;
         try {
             InputStream in = uri != null ? getContentResolver().openInputStream(uri) : getAssets().open(name);
@@ -431,7 +548,8 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
             try {
                 WavStream wav = WavStream.open(new BufferedInputStream(in, 1 << 16));
                 long t0 = SystemClock.elapsedRealtime();
-                UtteranceClassifier.Result r = new UtteranceClassifier(c, mi).classify(wav.at(mi.sampleRate));
+                // ser-bnn predict FILE: statistics from zero for this file, the speaker profile untouched
+                UtteranceClassifier.Result r = new UtteranceClassifier(c, mi, tr).classify(wav.at(mi.sampleRate));
                 long ms = SystemClock.elapsedRealtime() - t0;
                 final UtteranceClassifier.Result result = r;
                 final String text = describe(name, wav, r, mi, ms);
@@ -439,7 +557,11 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
                     @Override
                     public void run() {
                         fileDone("File: " + name);
-                        showResult(result.scores, result.best, text);
+                        if (result.noSpeech()) {
+                            showNoSpeech(text);
+                        } else {
+                            showResult(result.scores, result.best, text);
+                        }
                     }
                 });
                 return;
@@ -473,15 +595,25 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
     }
 
     private static String describe(String name, WavStream wav, UtteranceClassifier.Result r, ModelInfo mi, long ms) {
-        int n = r.posteriors.length;
+        int n = r.windows.size();
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.US, "%s: %.2f s, %d Hz%s, %d ch, %d window(s) classified, %d ms/window\n",
-                name, r.durationSeconds(), wav.sampleRate, wav.sampleRate == mi.sampleRate ? "" : " (resampled)",
-                wav.channels, n, ms / Math.max(1, n)));
+        sb.append(String.format(Locale.US, "%s: %.2f s, %d Hz%s, %d ch, %d window(s) run, %d classified (speech),"
+                + " %d ms/window\n", name, r.durationSeconds(), wav.sampleRate,
+                wav.sampleRate == mi.sampleRate ? "" : " (resampled)", wav.channels, n, r.posteriors.length,
+                ms / Math.max(1, n)));
         for (int i = 0; i < Math.min(n, MAX_WINDOW_LINES); i++) {
-            int b = Pooling.argmax(r.posteriors[i]);
-            sb.append(String.format(Locale.US, "  window %d @ %.2f s: %s %.2f\n", i,
-                    r.windowStarts[i] / (double) mi.sampleRate, mi.label(b), r.posteriors[i][b]));
+            UtteranceClassifier.Window w = r.windows.get(i);
+            String what;
+            if (w.posteriors == null) {
+                what = String.format(Locale.US, "%s (%.0f speech frames)", Gating.NO_SPEECH, w.speechFrames);
+            } else {
+                int b = Pooling.argmax(w.posteriors);
+                what = String.format(Locale.US, "%s %.2f", mi.label(b), w.posteriors[b]);
+            }
+            String stats = Double.isNaN(w.statsCount) ? ""
+                    : String.format(Locale.US, " [%s statistics, %.0f frames]", w.statsSource, w.statsCount);
+            sb.append(String.format(Locale.US, "  window %d @ %.2f s: %s%s\n", i, w.start / (double) mi.sampleRate,
+                    what, stats));
         }
         if (n > MAX_WINDOW_LINES) {
             sb.append(String.format(Locale.US, "  … %d more window(s)\n", n - MAX_WINDOW_LINES));
@@ -489,7 +621,11 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
         for (String note : r.notes) {
             sb.append("note: ").append(note).append('\n');
         }
-        sb.append("scores: max-pooled over windows, renormalised (as ser-bnn predict)");
+        if (r.noSpeech()) {
+            sb.append("no window has speech: no emotion (as ser-bnn predict)");
+        } else {
+            sb.append("scores: max-pooled over the speech windows, renormalised (as ser-bnn predict)");
+        }
         return sb.toString();
     }
 
@@ -499,12 +635,25 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
         details.setText(text);
     }
 
+    /** A window or file without speech: "no speech" instead of an emotion, empty bars. */
+    private void showNoSpeech(String text) {
+        bars.setValues(new float[info.numClasses()], -1);
+        emotion.setText(R.string.no_speech);
+        details.setText(text);
+    }
+
     // ---------------------------------------------------------------- lifecycle
 
     @Override
     protected void onPause() {
         super.onPause();
         stopLive(); // never record in the background
+        runOnInference(new Runnable() {
+            @Override
+            public void run() {
+                saveProfile(true); // after the windows still queued
+            }
+        });
     }
 
     @Override
@@ -515,10 +664,11 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
             inference.execute(new Runnable() {
                 @Override
                 public void run() {
-                    Classifier c = classifier;
+                    saveProfile(true);
+                    LceClassifier c = classifier;
                     classifier = null;
-                    if (c instanceof LceClassifier) {
-                        ((LceClassifier) c).close();
+                    if (c != null) {
+                        c.close();
                     }
                 }
             });

@@ -56,6 +56,25 @@ public class ControlStateTest {
         assertButtons(c, false, false, false);
     }
 
+    @Test
+    public void newSpeakerOnlyWithAProfileAndNotDuringAFile() {
+        ControlState c = new ControlState();
+        assertFalse(c.newSpeakerButtonEnabled());
+        c.modelReady(true);
+        assertFalse("a model without speaker statistics", c.newSpeakerButtonEnabled());
+        c.modelReady(true, true);
+        assertTrue(c.newSpeakerButtonEnabled());
+        c.liveStarted();
+        assertTrue(c.newSpeakerButtonEnabled());
+        c.liveStopped();
+        c.fileStarted();
+        assertFalse(c.newSpeakerButtonEnabled());
+        c.fileFinished();
+        assertTrue(c.newSpeakerButtonEnabled());
+        c.modelFailed();
+        assertFalse(c.newSpeakerButtonEnabled());
+    }
+
     @Test(expected = IllegalStateException.class)
     public void fileCannotStartWhileAnotherIsClassified() {
         ControlState c = new ControlState();

@@ -1,0 +1,228 @@
+package org.serbnn.core;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertNull;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.io.File;
+import java.nio.charset.Charset;
+import java.nio.file.Files;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/** The statistics, the profile format, the stream's generations and the profile store (no Python needed). */
+public class SpeakerStatsTest {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    private static float[][] window(float count, float value, int n) {
+        float[][] w = new float[3][n];
+        for (int b = 0; b < n; b++) {
+            w[0][b] = count;
+            w[1][b] = count * value;
+            w[2][b] = count * value * value;
+        }
+        return w;
+    }
+
+    @Test
+    public void addThenCapKeepsMeanAndStd() {
+        SpeakerStats s = new SpeakerStats(2);
+        s.add(window(20000f, -5f, 2), SpeakerStatsRule.COUNT_CAP);
+        assertEquals(20000.0, s.count(), 0.0);
+        double[] mean = s.mean();
+        s.add(window(20000f, -5f, 2), SpeakerStatsRule.COUNT_CAP);
+        assertEquals(30000.0, s.count(), 0.0); // 40000 capped: scaled by 0.75
+        assertArrayEquals(new double[] {-150000.0, -150000.0}, s.sum(), 1e-6);
+        assertArrayEquals(mean, s.mean(), 1e-12);
+        assertArrayEquals(new double[] {1e-3, 1e-3}, s.std(1e-3), 1e-9); // constant value: std at the floor
+        float[][][] in = s.toInput();
+        assertEquals(30000f, in[0][0][1], 0f);
+        assertEquals(-150000f, in[0][1][0], 0f);
+        assertEquals(750000f, in[0][2][1], 0f);
+    }
+
+    @Test
+    public void countComesFromBand0AndBadWindowsChangeNothing() {
+        SpeakerStats s = new SpeakerStats(3);
+        float[][] w = window(10f, 1f, 3);
+        w[0][1] = 99f;
+        s.add(w, 100);
+        assertEquals(10.0, s.count(), 0.0);
+        float[][] nan = window(10f, 1f, 3);
+        nan[1][2] = Float.NaN;
+        float[][] negative = window(-1f, 1f, 3);
+        for (float[][] bad : new float[][][] {nan, negative, new float[2][3], new float[3][2]}) {
+            try {
+                s.add(bad, 100);
+                fail("accepted a bad window");
+            } catch (IllegalArgumentException expected) {
+                assertEquals(10.0, s.count(), 0.0);
+                assertArrayEquals(new double[] {10, 10, 10}, s.sum(), 0.0);
+            }
+        }
+        try {
+            new SpeakerStats(1, new double[] {1, 2}, new double[] {1, -2});
+            fail();
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("negative count or sum of squares"));
+        }
+        try {
+            new SpeakerStats(0).mean();
+            fail();
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage().contains("at least one"));
+        }
+        try {
+            new SpeakerStats(2).mean();
+            fail();
+        } catch (IllegalStateException e) {
+            assertTrue(e.getMessage().contains("no signal frames"));
+        }
+    }
+
+    @Test
+    public void gatingThreshold() {
+        Gating g = Gating.defaults();
+        assertFalse(g.isSpeech(24f));
+        assertFalse(g.isSpeech(24.99f));
+        assertTrue(g.isSpeech(25f));
+        assertFalse(g.isSpeech(Float.NaN));
+        assertTrue(new Gating(10, -12, -0.6).isSpeech(10));
+        assertEquals("no speech", Gating.NO_SPEECH);
+    }
+
+    @Test
+    public void profileRoundTripIsExact() throws Exception {
+        double[] sum = {-1234.5678901234567, Math.PI * -1e5, 1e-300, 0.0};
+        double[] sumsq = {1e20 / 3, Math.E * 1e6, 4.9e-324, 0.0};
+        SpeakerStats s = new SpeakerStats(123456.789, sum, sumsq);
+        File f = new File(tmp.getRoot(), "p.json");
+        SpeakerProfile.save(f, s);
+        String text = new String(Files.readAllBytes(f.toPath()), Charset.forName("UTF-8"));
+        assertTrue(text, text.startsWith("{\"format\": \"ser-bnn-speaker-stats\",\n \"version\": 1,\n \"n_mels\": 4,"));
+        SpeakerStats back = SpeakerProfile.load(f, 4);
+        assertEquals(s.count(), back.count(), 0.0);
+        assertArrayEquals(sum, back.sum(), 0.0);
+        assertArrayEquals(sumsq, back.sumsq(), 0.0);
+        assertFalse("no temporary file left", new File(tmp.getRoot(), ".p.json.tmp").exists());
+        try {
+            SpeakerProfile.load(f, 5);
+            fail();
+        } catch (ProfileException e) {
+            assertEquals("profile " + f.getPath() + " has 4 Mel bands, the model needs 5", e.getMessage());
+        }
+        try {
+            SpeakerProfile.load(new File(tmp.getRoot(), "missing.json"), 4);
+            fail();
+        } catch (ProfileException e) {
+            assertTrue(e.getMessage(), e.getMessage().startsWith("cannot read profile "));
+        }
+    }
+
+    @Test
+    public void strictJsonAsPython() throws Exception {
+        String[] notJson = {"", "{", "{'count': 1}", "{count: 1}", "{\"a\": 1,}", "[1,]", "{\"a\": 1} x", "// c\n{}",
+            "{\"a\": 01}", "{\"a\": 1.}", "{\"a\": .5}", "{\"a\": nan}", "{\"a\": +1}", "\uFEFF{}", "{\"a\": \"\t\"}",
+            "{\"a\": 0x10}", "{\"a\": 1e}"};
+        for (String t : notJson) {
+            try {
+                SpeakerProfile.fromJson(t, 2, "P");
+                fail("accepted " + t);
+            } catch (ProfileException e) {
+                assertEquals(t, "profile P is not JSON", e.getMessage());
+            }
+        }
+        String ok = " {\"count\": 2, \"sum\": [1, -2.5E0], \"sumsq\": [0.5, 3e1], \"n_mels\": 2.0, \"version\": 1,"
+                + " \"x\": [null, true, false, \"\\u00e9\\n\"], \"count\": 3} ";
+        SpeakerStats s = SpeakerProfile.fromJson(ok, 2, "P");
+        assertEquals(3.0, s.count(), 0.0); // the last of repeated keys wins
+        assertArrayEquals(new double[] {1, -2.5}, s.sum(), 0.0);
+        assertArrayEquals(new double[] {0.5, 30}, s.sumsq(), 0.0);
+        try {
+            SpeakerProfile.fromJson("{\"count\": NaN, \"sum\": [1, 2], \"sumsq\": [1, 2]}", 2, "P");
+            fail();
+        } catch (ProfileException e) {
+            assertEquals("profile P: statistics contain NaN or infinity", e.getMessage());
+        }
+        try {
+            SpeakerProfile.fromJson("{\"count\": 1, \"sum\": [1, -Infinity], \"sumsq\": [1, 2]}", 2, "P");
+            fail();
+        } catch (ProfileException e) {
+            assertEquals("profile P: statistics contain NaN or infinity", e.getMessage());
+        }
+    }
+
+    @Test
+    public void streamGenerationsAndGating() {
+        SpeakerStream s = new SpeakerStream(2, true, SpeakerStatsRule.defaults(), Gating.defaults(), null);
+        SpeakerStream.Ticket t1 = s.before();
+        assertEquals(0f, t1.input[0][0][0], 0f);
+        assertTrue(s.after(t1, new WindowOutput(new float[] {1f}, window(300f, -5f, 2), 300f)));
+        assertEquals(300.0, s.count(), 0.0);
+        assertFalse(s.after(s.before(), new WindowOutput(new float[] {1f}, window(300f, -5f, 2), 24f)));
+        assertEquals("non-speech windows do not update", 300.0, s.count(), 0.0);
+        SpeakerStream.Ticket stale = s.before();
+        s.reset(); // new speaker while a window is being classified
+        assertEquals(0.0, s.count(), 0.0);
+        assertTrue(s.after(stale, new WindowOutput(new float[] {1f}, window(300f, -5f, 2), 300f)));
+        assertEquals("a window of the previous speaker does not update the new one", 0.0, s.count(), 0.0);
+        assertEquals(1L, s.updates());
+        // a model without gating: every window is speech, nothing to add
+        SpeakerStream none = SpeakerStream.none();
+        assertNull(none.before().input);
+        assertTrue(none.after(none.before(), WindowOutput.probabilitiesOnly(new float[] {1f})));
+        assertNull(none.snapshot());
+        // a gated model without the statistics input: windows decide speech, statistics still kept
+        SpeakerStream global = new SpeakerStream(2, false, null, null, null);
+        assertNull(global.before().input);
+        assertFalse(global.after(global.before(), new WindowOutput(new float[] {1f}, window(300f, -5f, 2), 3f)));
+    }
+
+    @Test
+    public void profileStoreKeepsAnUnusableFileUntilNewSpeaker() throws Exception {
+        File f = new File(tmp.getRoot(), "speaker_profile.json");
+        Files.write(f.toPath(), "{\"count\": -1, \"sum\": [0, 0], \"sumsq\": [0, 0]}".getBytes("UTF-8"));
+        byte[] bad = Files.readAllBytes(f.toPath());
+        SpeakerStream s = new SpeakerStream(2, true, null, null, null);
+        ProfileStore store = new ProfileStore(f, s, 2, 10000);
+        String msg = store.load();
+        assertTrue(msg, msg.startsWith("profile " + f.getPath() + ": statistics have a negative count"));
+        assertTrue(store.keepingUnusableFile());
+        s.accept(new WindowOutput(new float[] {1f}, window(300f, -5f, 2), 300f));
+        assertFalse(store.saveIfDue(1000000));
+        assertFalse(store.save());
+        assertArrayEquals("left alone", bad, Files.readAllBytes(f.toPath()));
+        store.newSpeaker(5);
+        assertEquals(0.0, SpeakerProfile.load(f, 2).count(), 0.0);
+        assertEquals(0.0, s.count(), 0.0);
+        assertFalse(store.keepingUnusableFile());
+    }
+
+    @Test
+    public void profileStorePersistsAcrossLaunches() throws Exception {
+        File f = new File(tmp.getRoot(), "speaker_profile.json");
+        SpeakerStream s = new SpeakerStream(2, true, null, null, null);
+        ProfileStore store = new ProfileStore(f, s, 2, 10000);
+        assertTrue(store.load().startsWith("New speaker: 0 frames of speech (0.0 s), default statistics until 100"));
+        assertFalse("nothing changed", store.saveIfDue(0));
+        s.accept(new WindowOutput(new float[] {1f}, window(300f, -5f, 2), 300f));
+        assertTrue(store.saveIfDue(0));
+        s.accept(new WindowOutput(new float[] {1f}, window(100f, -4f, 2), 100f));
+        assertFalse("too soon", store.saveIfDue(9999));
+        assertTrue(store.saveIfDue(10000));
+        s.accept(new WindowOutput(new float[] {1f}, window(50f, -4f, 2), 50f));
+        assertTrue("leaving the app saves at once", store.save());
+        assertFalse(store.save());
+        // the next launch
+        SpeakerStream s2 = new SpeakerStream(2, true, null, null, null);
+        String msg = new ProfileStore(f, s2, 2, 10000).load();
+        assertTrue(msg, msg.startsWith("Speaker profile loaded: 450 frames of speech (4.5 s), own statistics in use"));
+        assertArrayEquals(s.snapshot().sum(), s2.snapshot().sum(), 0.0);
+        assertEquals(450.0, s2.count(), 0.0);
+    }
+}
