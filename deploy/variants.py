@@ -474,7 +474,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-parity", action="store_true", help="skip the parity gate (not for reported figures)")
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--convert-only", action="store_true",
+                   help="only convert (fill the cache, e.g. from several processes at once) and exit")
     args = p.parse_args(argv)
+    if args.convert_only:
+        for name in args.variants:
+            print(f"{name}: {len(convert_variant(load_variant(BY_NAME[name]), args.cache_dir, print)):,} B")
+        return 0
     res = measure(args.variants, args.runs, args.windows, args.cache_dir, check_parity=not args.no_parity)
     print(format_variants(res))
     if args.json:

@@ -216,3 +216,19 @@ def test_unrolled_conversion_shares_the_recurrent_weights():
     # 1 input projection + the recurrent projection of every step but the first (h = 0 is folded)
     assert share["bconv_ops"] == 12
     assert share["bconv_filter_buffers"] == 2
+
+
+@pytest.mark.slow
+def test_benchmark_headline_rejects_wrong_settings_and_gives_the_ratio():
+    repro = _load("indirect_bgemm_repro")
+    bench = _load("benchmark")
+    loop, unrolled = (repro.convert_case(c) for c in ("bcrnn_lstm", "bcrnn_lstm_unrolled"))
+    windows = np.random.default_rng(0).standard_normal((2, 12 * 64)).astype(np.float32)
+    assert bench.repeated_call_check(loop, {"use_indirect_bgemm": True}, windows) > 1e-2
+    assert bench.repeated_call_check(unrolled, {"use_indirect_bgemm": True}, windows) <= 1e-5
+    h = bench.headline({"BCRNN": unrolled, "float twin": [loop, unrolled]}, windows, runs=3, warmup=1)
+    assert h["ratio"] > 0 and h["load"]["cores"] >= 1
+    assert h["models"]["BCRNN"]["graph"] == "unrolled graph"
+    rejected = h["models"]["float twin"]["rejected_settings"]
+    assert "lce indirect_bgemm (WHILE graph)" in rejected and not any("unrolled" in r for r in rejected)
+    assert "HEADLINE" in "\n".join(bench.format_headline(h))
