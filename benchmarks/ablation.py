@@ -39,6 +39,8 @@ VARIANTS = {
     "float-first-layer": ["--model", "bcrnn", "--float-first-layer"],
     "thermometer": ["--model", "bcrnn", "--input-levels", "7"],
     "lstm-bn": ["--model", "bcrnn", "--lstm-input-norm"],
+    "float-lstm": ["--model", "bcrnn", "--float-lstm"],
+    "float-fc": ["--model", "bcrnn", "--float-fc"],
     "lr3e-3": ["--model", "bcrnn", "--lr", "0.003"],
     "lr1e-2": ["--model", "bcrnn", "--lr", "0.01"],
     "batch8": ["--model", "bcrnn", "--batch-size", "8"],

@@ -84,6 +84,10 @@ class ModelConfig:
     pool_size: tuple[int, int] = (2, 2)
     binary_first_layer: bool = True  # binarize the log-Mel input of the conv (paper) or keep it float
     xnor_input_scale: bool = True  # XNOR-Net K scaling of the conv input
+    # which other layers of the BCRNN are binary (paper: all); False keeps that layer's float twin,
+    # for the ablation of what each binarization costs
+    binary_lstm: bool = True
+    binary_fc: bool = True
     # binary conv input: sign of `input_levels` shifted copies of the log-Mel (thermometer code,
     # ser_bnn.thermometer); 1 = sign(x), the paper
     input_levels: int = 1

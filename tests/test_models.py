@@ -60,6 +60,16 @@ def test_binary_first_layer_false_gives_float_conv_in_binary_model() -> None:
     assert layers["bconv"].binary is False and layers["blstm_fw"].binary is True
 
 
+def test_float_lstm_and_fc_flags_keep_those_layers_float() -> None:
+    fc = FeatureConfig(segment_frames=40)
+    small = {"conv_filters": 8, "lstm_units": 8, "fc_units": 8}
+    layers = {ly.name: ly for ly in build_model((ModelConfig(binary_lstm=False, **small), fc)).layers}
+    assert layers["bconv"].binary and layers["bfc"].binary
+    assert not layers["blstm_fw"].binary and not layers["blstm_bw"].binary
+    layers = {ly.name: ly for ly in build_model((ModelConfig(binary_fc=False, **small), fc)).layers}
+    assert layers["blstm_fw"].binary and not layers["bfc"].binary
+
+
 def _randomize(model: keras.Model, seed: int) -> None:
     """Random weights and BatchNorm statistics (latent kernels inside [-1, 1], variances > 0)."""
     rng = np.random.default_rng(seed)

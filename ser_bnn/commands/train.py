@@ -105,6 +105,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="BatchNorm on the LSTM input projection (not the paper)",
     )
+    p.add_argument("--float-lstm", action="store_true", help="keep the BiLSTM in float (BCRNN ablation)")
+    p.add_argument("--float-fc", action="store_true", help="keep the FC layer in float (BCRNN ablation)")
     p.add_argument("--no-xnor-scale", action="store_true", help="disable the XNOR-Net input scale K")
     p.add_argument("--seed", type=int, help=f"random seed (default {t.seed})")
     p.add_argument(
@@ -135,6 +137,10 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
         sections["model"]["binary_first_layer"] = False
     if args.lstm_input_norm:
         sections["model"]["lstm_input_norm"] = True
+    if args.float_lstm:
+        sections["model"]["binary_lstm"] = False
+    if args.float_fc:
+        sections["model"]["binary_fc"] = False
     if args.no_xnor_scale:
         sections["model"]["xnor_input_scale"] = False
     sections["model"].update(name=args.model, n_classes=len(labels))
