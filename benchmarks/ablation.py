@@ -45,6 +45,7 @@ VARIANTS = {
     "lr1e-2": ["--model", "bcrnn", "--lr", "0.01"],
     "batch8": ["--model", "bcrnn", "--batch-size", "8"],
     "kd": ["--model", "bcrnn", "--teacher", "{runs}/crnn-e{epochs}"],  # needs the crnn variant first
+    "kd-noinit": ["--model", "bcrnn", "--teacher", "{runs}/crnn-e{epochs}", "--no-teacher-init"],
     "crnn": ["--model", "crnn"],
     "crnn-no-aug": ["--model", "crnn", "--no-speed-perturb", "--gain-db", "0"],
     "crnn-lstm-bn": ["--model", "crnn", "--lstm-input-norm"],

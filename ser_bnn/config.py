@@ -155,6 +155,7 @@ class TrainConfig:
     freq_masks: int = 2
     freq_mask_bands: int = 6
     teacher: str = ""  # run directory of a trained float twin: initialise from it and distill
+    teacher_init: bool = True  # start the latent weights from the teacher's (False: distill only)
     distill_weight: float = 0.0  # loss = (1 - w) * CE + w * T^2 * KL(teacher || student) at temperature T
     distill_temperature: float = 2.0
 

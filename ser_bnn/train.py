@@ -274,7 +274,7 @@ def train_fold(
 
     teacher = _teacher(t, cfg, fold.name, fold.test_speakers)
     model = build_model(cfg)
-    if teacher is not None and state is None:
+    if teacher is not None and state is None and t.teacher_init:
         model.set_weights(teacher.get_weights())  # the BCRNN's latent weights start from its float twin
     opt = keras.optimizers.Adam(learning_rate=lr_at(t, 0))
     step = make_train_step(model, opt, t, teacher)

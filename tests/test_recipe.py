@@ -43,6 +43,10 @@ def test_cli_errors_name_the_flag() -> None:
         make_config(_args("--dropout", "1.5"), LABELS)
     with pytest.raises(ConfigError, match="teacher"):
         make_config(_args("--distill-weight", "0.5"), LABELS)
+    with pytest.raises(ConfigError, match="--no-teacher-init"):
+        make_config(_args("--no-teacher-init"), LABELS)
+    cfg = make_config(_args("--teacher", "runs/crnn", "--no-teacher-init"), LABELS)
+    assert (cfg.train.teacher_init, cfg.train.distill_weight) == (False, 0.5)
 
 
 def test_presets_and_validation() -> None:

@@ -94,6 +94,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--distill-weight", type=float, help="weight of the distillation loss (default 0.5 with --teacher)"
     )
+    p.add_argument(
+        "--no-teacher-init",
+        action="store_true",
+        help="with --teacher: distill only, do not start from the teacher's weights",
+    )
     p.add_argument("--float-first-layer", action="store_true", help="keep the conv input in float (BCRNN)")
     p.add_argument(
         "--input-levels",
@@ -137,6 +142,10 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
         sections["model"]["binary_first_layer"] = False
     if args.lstm_input_norm:
         sections["model"]["lstm_input_norm"] = True
+    if args.no_teacher_init:
+        if not args.teacher:
+            raise ConfigError("--no-teacher-init needs --teacher RUN_DIR")
+        sections["train"]["teacher_init"] = False
     if args.float_lstm:
         sections["model"]["binary_lstm"] = False
     if args.float_fc:
