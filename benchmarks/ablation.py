@@ -39,6 +39,7 @@ VARIANTS = {
     "float-first-layer": ["--model", "bcrnn", "--float-first-layer"],
     "thermometer": ["--model", "bcrnn", "--input-levels", "7"],
     "lstm-bn": ["--model", "bcrnn", "--lstm-input-norm"],
+    "readout-bn": ["--model", "bcrnn", "--readout-norm"],
     "float-lstm": ["--model", "bcrnn", "--float-lstm"],
     "float-fc": ["--model", "bcrnn", "--float-fc"],
     "lr3e-3": ["--model", "bcrnn", "--lr", "0.003"],

@@ -98,8 +98,13 @@ class ModelConfig:
     # BiLSTM read-out: "last" state of each direction (paper), or the "mean" (or mean and std,
     # "meanstd") over time of each direction's outputs, zero-padded steps excluded
     readout: str = "mean"
+    # BatchNorm on the read-out, so that the binary FC layer binarizes each read-out unit around its
+    # learned centre instead of 0 (XNOR-Net's order: BatchNorm -> sign -> binary product)
+    readout_norm: bool = False
     fc_units: int = 64
-    dropout: float = 0.3  # on the BiLSTM read-out and before the classifier (training only)
+    # on the BiLSTM read-out (only before a float FC layer: a dropped 0 in front of a binary layer
+    # would become sign(0) = +1) and before the classifier; training only
+    dropout: float = 0.3
 
     @property
     def binary(self) -> bool:

@@ -5,7 +5,8 @@
 -> [B, 150, 2560] -> binary LSTM 128, forward and backward -> read-out [B, 256]: the mean over
    the steps that hold signal of each direction's outputs (default), their mean and std [B, 512],
    or the final states (paper)
--> dropout -> binary FC 64, BatchNorm, PReLU, dropout -> float Dense softmax -> [B, n_classes].
+-> [BatchNorm if readout_norm] -> dropout (CRNN only) -> binary FC 64, BatchNorm, PReLU, dropout
+-> float Dense softmax -> [B, n_classes].
 
 The paper pools after BatchNorm and PReLU; pooling first computes the same function whenever
 a channel's BatchNorm scale and PReLU slope are non-negative (both are then monotone, so they
@@ -79,9 +80,12 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
     h_fw = BinaryLSTM(mc.lstm_units, name="blstm_fw", **lstm)(x)
     h_bw = BinaryLSTM(mc.lstm_units, go_backwards=True, name="blstm_bw", **lstm)(x)
     x = keras.layers.Concatenate(name="blstm_concat")([h_fw, h_bw])
-    if mc.dropout > 0:
+    if mc.readout_norm:
+        x = keras.layers.BatchNormalization(momentum=0.9, name="readout_bn")(x)
+    binary_fc = binary and mc.binary_fc
+    if mc.dropout > 0 and not binary_fc:  # a dropped 0 before a binary layer would turn into +1
         x = keras.layers.Dropout(mc.dropout, name="readout_dropout")(x)
-    x = BinaryDense(mc.fc_units, binary=binary and mc.binary_fc, name="bfc")(x)
+    x = BinaryDense(mc.fc_units, binary=binary_fc, name="bfc")(x)
     x = keras.layers.BatchNormalization(momentum=0.9, name="bfc_bn")(x)
     x = keras.layers.PReLU(PRELU_INIT, name="bfc_prelu")(x)
     if mc.dropout > 0:

@@ -172,3 +172,12 @@ def test_lstm_input_norm_converts_bitpacked_with_parity() -> None:
     ops = inspect_tflite(fb)["ops"]
     assert ops.get("LceBconv2d") == 6 and ops.get("WHILE") == 2, ops
     assert interpreter_max_diff(fb, model, inputs()) <= 1e-5
+
+
+@pytest.mark.slow
+def test_readout_norm_converts_bitpacked_with_parity() -> None:
+    cfg = small_config("bcrnn", readout_norm=True)
+    model = trained_model(cfg, seed=5)
+    fb = convert(model, cfg)
+    assert inspect_tflite(fb)["ops"].get("LceBconv2d") == 6
+    assert interpreter_max_diff(fb, model, inputs()) <= 1e-5

@@ -70,6 +70,17 @@ def test_float_lstm_and_fc_flags_keep_those_layers_float() -> None:
     assert layers["blstm_fw"].binary and not layers["bfc"].binary
 
 
+def test_no_dropout_in_front_of_a_binary_fc_and_readout_norm() -> None:
+    fc = FeatureConfig(segment_frames=40)
+    small = {"conv_filters": 8, "lstm_units": 8, "fc_units": 8}
+    names = {ly.name for ly in build_model((ModelConfig(**small), fc)).layers}
+    assert "readout_dropout" not in names and "dropout" in names and "readout_bn" not in names
+    names = {ly.name for ly in build_model((ModelConfig(name="crnn", readout_norm=True, **small), fc)).layers}
+    assert {"readout_dropout", "readout_bn"} <= names
+    names = {ly.name for ly in build_model((ModelConfig(binary_fc=False, **small), fc)).layers}
+    assert "readout_dropout" in names
+
+
 def _randomize(model: keras.Model, seed: int) -> None:
     """Random weights and BatchNorm statistics (latent kernels inside [-1, 1], variances > 0)."""
     rng = np.random.default_rng(seed)

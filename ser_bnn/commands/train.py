@@ -81,7 +81,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "statistics of the training speakers, or each segment's own",
     )
     p.add_argument("--readout", choices=READOUTS, help=f"BiLSTM read-out (default {m.readout}; paper: last)")
-    p.add_argument("--dropout", type=float, help=f"dropout on the read-out and the FC (default {m.dropout})")
+    p.add_argument(
+        "--dropout",
+        type=float,
+        help=f"dropout on the read-out (float FC only) and the FC (default {m.dropout})",
+    )
     p.add_argument("--gain-db", type=float, help=f"random gain augmentation in +-dB (default {t.gain_db})")
     p.add_argument("--spec-augment", action="store_true", help="SpecAugment masks on training segments")
     p.add_argument("--no-spec-augment", action="store_true", help="no SpecAugment masks (default)")
@@ -109,6 +113,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--lstm-input-norm",
         action="store_true",
         help="BatchNorm on the LSTM input projection (not the paper)",
+    )
+    p.add_argument(
+        "--readout-norm", action="store_true", help="BatchNorm on the BiLSTM read-out (before the FC layer)"
     )
     p.add_argument("--float-lstm", action="store_true", help="keep the BiLSTM in float (BCRNN ablation)")
     p.add_argument("--float-fc", action="store_true", help="keep the FC layer in float (BCRNN ablation)")
@@ -146,6 +153,8 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
         if not args.teacher:
             raise ConfigError("--no-teacher-init needs --teacher RUN_DIR")
         sections["train"]["teacher_init"] = False
+    if args.readout_norm:
+        sections["model"]["readout_norm"] = True
     if args.float_lstm:
         sections["model"]["binary_lstm"] = False
     if args.float_fc:
