@@ -86,11 +86,17 @@ def table(results: dict) -> str:
         "| variant | flags | epochs | dev UAR % | test UAR % (selected epoch) | train acc | s/epoch |",
         "|---|---|---|---|---|---|---|",
     ]
+    notes: list[str] = []
     for name, r in results.items():
+        mark = ""
+        if r.get("note"):
+            notes += [] if r["note"] in notes else [r["note"]]
+            mark = " " + "*" * (notes.index(r["note"]) + 1)
         lines.append(
-            f"| {name} | `{' '.join(r['flags'])}` | {r['epochs']} | {100 * r['dev_uar_last3']:.1f} | "
+            f"| {name}{mark} | `{' '.join(r['flags'])}` | {r['epochs']} | {100 * r['dev_uar_last3']:.1f} | "
             f"{100 * r['test_uar']:.1f} | {r['train_accuracy']:.2f} | {r['seconds_per_epoch']:.0f} |"
         )
+    lines += [""] + [f"{'*' * (i + 1)} {n}" for i, n in enumerate(notes)] if notes else []
     return "\n".join(lines)
 
 
