@@ -39,6 +39,7 @@ VARIANTS = {
     "float-first-layer": ["--model", "bcrnn", "--float-first-layer"],
     "thermometer": ["--model", "bcrnn", "--input-levels", "7"],
     "lstm-bn": ["--model", "bcrnn", "--lstm-input-norm"],
+    "binlr0.1": ["--model", "bcrnn", "--binary-lr-scale", "0.1"],
     "readout-bn": ["--model", "bcrnn", "--readout-norm"],
     "float-lstm": ["--model", "bcrnn", "--float-lstm"],
     "float-fc": ["--model", "bcrnn", "--float-fc"],

@@ -143,6 +143,8 @@ class TrainConfig:
     lr_decay: str = "cosine"  # "cosine" to min_lr_ratio * lr at the last epoch, or "none"
     min_lr_ratio: float = 0.05
     weight_decay: float = 1e-4  # decoupled (AdamW-style) decay of float weights; binary latent weights never
+    # Adam step of the binary latent weights relative to the float weights' (1: the same learning rate)
+    binary_lr_scale: float = 1.0
     seed: int = 0
     patience: int = 12  # early stopping: epochs without a better (smoothed) dev UAR
     select_window: int = 3  # model selection on the mean dev UAR of the last N epochs
@@ -166,7 +168,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         positive = ("epochs", "batch_size", "learning_rate", "patience", "select_window")
-        for name in (*positive, "train_segment_hop_frames", "distill_temperature"):
+        for name in (*positive, "train_segment_hop_frames", "distill_temperature", "binary_lr_scale"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"train.{name} must be positive, got {getattr(self, name)}")
         for name in ("warmup_epochs", "weight_decay", "dev_speakers", "gain_db", "min_lr_ratio"):

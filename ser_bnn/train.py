@@ -88,15 +88,20 @@ def lr_at(t, epoch: int) -> float:  # noqa: ANN001 - TrainConfig
     return low + (lr - low) * 0.5 * (1.0 + math.cos(math.pi * frac))
 
 
-def decayed_weights(model) -> list:  # noqa: ANN001, ANN201
-    """Float kernels (weight decay applies to them); binary latent kernels are clipped, never decayed."""
+def binary_kernels(model) -> list:  # noqa: ANN001, ANN201
+    """The latent weights of the binary layers (larq kernels with a quantizer)."""
     import larq as lq
 
-    binary = {
-        id(layer.kernel)
+    return [
+        layer.kernel
         for layer in model.submodules
         if isinstance(layer, lq.layers.QuantConv2D) and layer.kernel_quantizer is not None
-    }
+    ]
+
+
+def decayed_weights(model) -> list:  # noqa: ANN001, ANN201
+    """Float kernels (weight decay applies to them); binary latent kernels are clipped, never decayed."""
+    binary = {id(v) for v in binary_kernels(model)}
     return [v for v in model.trainable_weights if "kernel" in v.name and id(v) not in binary]
 
 
@@ -113,6 +118,7 @@ def distill_loss(student_p, teacher_p, temperature: float):  # noqa: ANN001, ANN
 
 def make_train_step(model, opt, t, teacher=None):  # noqa: ANN001, ANN201
     """One Adam step on a batch with per-example weights (class balance), then weight decay.
+    The binary latent weights move `t.binary_lr_scale` times the Adam step.
 
     A plain `tf.function` with autograph off: tracing tf_keras' `fit` machinery costs 25-55 s
     per process on this CPU, this costs a few seconds. The optimizer applies the kernels'
@@ -125,6 +131,7 @@ def make_train_step(model, opt, t, teacher=None):  # noqa: ANN001, ANN201
     spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
     decay = decayed_weights(model) if t.weight_decay > 0 else []
     w_kd = float(t.distill_weight) if teacher is not None else 0.0
+    scaled = binary_kernels(model) if t.binary_lr_scale != 1.0 else []
 
     @tf.function(
         autograph=False, input_signature=[spec, tf.TensorSpec([None], tf.int32), tf.TensorSpec([None])]
@@ -141,7 +148,11 @@ def make_train_step(model, opt, t, teacher=None):  # noqa: ANN001, ANN201
             if model.losses:
                 loss += tf.add_n(model.losses)
         grads = tape.gradient(loss, model.trainable_weights)
-        opt.apply_gradients(zip(grads, model.trainable_weights, strict=True))
+        before = [tf.identity(v) for v in scaled]
+        with tf.control_dependencies(before):
+            opt.apply_gradients(zip(grads, model.trainable_weights, strict=True))
+        for v, b in zip(scaled, before, strict=True):  # binary latent weights: a step of binary_lr_scale
+            v.assign(b + t.binary_lr_scale * (v - b))  # (between two clipped values: stays clipped)
         lr = tf.cast(opt.learning_rate, tf.float32)
         for v in decay:
             v.assign_sub(lr * t.weight_decay * v)

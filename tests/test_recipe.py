@@ -75,6 +75,38 @@ def test_lr_schedule_warms_up_then_decays() -> None:
     assert lr_at(TrainConfig(lr_decay="none", warmup_epochs=0), 30) == 1e-3
 
 
+def test_binary_lr_scale_shrinks_only_the_binary_latent_steps() -> None:
+    import tf_keras as keras
+
+    from ser_bnn.config import FeatureConfig, ModelConfig
+    from ser_bnn.models import build_model
+    from ser_bnn.train import binary_kernels, make_train_step
+
+    small = {"conv_filters": 4, "lstm_units": 4, "fc_units": 4}
+    fc = FeatureConfig(segment_frames=20)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 20, 40)).astype(np.float32)
+    y, w = np.arange(6, dtype=np.int32) % 7, np.ones(6, np.float32)
+    steps = {}
+    for scale in (1.0, 0.25):
+        keras.utils.set_random_seed(3)
+        model = build_model((ModelConfig(dropout=0.0, **small), fc))
+        start = [v.numpy() for v in model.trainable_weights]
+        opt = keras.optimizers.Adam(1e-3)
+        make_train_step(model, opt, TrainConfig(weight_decay=0.0, binary_lr_scale=scale))(x, y, w)
+        steps[scale] = {
+            v.name: v.numpy() - s0 for v, s0 in zip(model.trainable_weights, start, strict=True)
+        }
+        binary = {v.name for v in binary_kernels(model)}
+    assert len(binary) == 6  # conv, 2 x (input, recurrent) projections, FC
+    for name, d in steps[1.0].items():
+        if name in binary:
+            np.testing.assert_allclose(steps[0.25][name], 0.25 * d, atol=1e-7)
+            assert np.abs(d).max() > 1e-4
+        else:
+            np.testing.assert_allclose(steps[0.25][name], d, atol=1e-7)
+
+
 def test_weight_decay_skips_binary_latent_weights() -> None:
     from ser_bnn.config import FeatureConfig, ModelConfig
     from ser_bnn.models import build_model

@@ -21,6 +21,7 @@ OVERRIDES = {
     "train_hop": ("train", "train_segment_hop_frames"),
     "gain_db": ("train", "gain_db"),
     "teacher": ("train", "teacher"),
+    "binary_lr_scale": ("train", "binary_lr_scale"),
     "distill_weight": ("train", "distill_weight"),
     "seed": ("train", "seed"),
     "norm": ("features", "norm"),
@@ -97,6 +98,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--distill-weight", type=float, help="weight of the distillation loss (default 0.5 with --teacher)"
+    )
+    p.add_argument(
+        "--binary-lr-scale",
+        type=float,
+        help=f"step of the binary latent weights relative to the Adam step (default {t.binary_lr_scale})",
     )
     p.add_argument(
         "--no-teacher-init",
