@@ -177,6 +177,119 @@ def test_parity_gate_refuses_perturbed_model(tiny_export: dict, tiny_run: Path, 
     assert list(target.parent.iterdir()) == []
 
 
+class _NearZeroFlip:
+    """The tiny model's flatbuffer, and Keras references whose LSTM input at the value nearest 0 (over the
+    tiny test windows) is moved across 0 by a BatchNorm offset, as rounding can do."""
+
+    def __init__(self, tiny_export: dict, tiny_run: Path, emodb_dir: Path) -> None:
+        import tf_keras as keras
+
+        from ser_bnn.audio import load_audio
+        from ser_bnn.export import load_run, wrap_model
+        from ser_bnn.export.flips import INPUT_ATOL
+        from ser_bnn.interpreter import LceInterpreter
+        from ser_bnn.model_io import find_roles, invoke
+        from ser_bnn.segments import segment_waveform
+
+        self.flatbuffer = Path(tiny_export["model"]).read_bytes()
+        self.run = run = load_run(tiny_run)
+        interp = LceInterpreter(self.flatbuffer)
+        n_classes = run.cfg.model.n_classes
+        self.roles = find_roles(interp.input_shapes, interp.output_shapes, (1, 48000), n_classes, 40)
+        self.stats = np.zeros((1, 3, 40), np.float32)
+        wavs = [load_audio(emodb_dir / "wav" / f"{uid}.wav") for uid in run_fixture.TINY_TEST_IDS]
+        windows = np.concatenate([segment_waveform(w, run.cfg.features) for w in wavs])
+        # the LSTM input value nearest 0 over all windows, as the deployed Keras graph computes it
+        keras_model = wrap_model(run.model, run.cfg.features)
+        inner = keras_model.get_layer(run.model.name)
+        seq = keras.Model(inner.inputs, inner.get_layer("to_sequence").output)
+        fe = keras_model.get_layer("online_frontend")
+        values = np.stack([np.asarray(seq(fe([w[None], self.stats])[0]))[0] for w in windows])  # [N, T, F*C]
+        best = int(np.argmin(np.abs(values).reshape(len(windows), -1).min(axis=1)))
+        v = values[best].reshape(-1)[np.argmin(np.abs(values[best]))]
+        self.channel = int(np.argmin(np.abs(values[best])) % run.cfg.model.conv_filters)
+        slope = float(run.model.get_layer("bconv_prelu").get_weights()[0].reshape(-1)[self.channel])
+        # BatchNorm offset moving v to about -v (through the PReLU slope on the negative side)
+        self.shift = -2.0 * float(v) if v > 0 else -2.0 * float(v) / slope
+        assert 0 < abs(self.shift) < INPUT_ATOL / 2, f"no LSTM input near enough to 0 ({v})"
+        self.window = windows[best]
+        self.probs = invoke(interp, self.roles, self.window, self.stats).probabilities
+
+    def with_reference(self, offset: float, fn):  # noqa: ANN001, ANN201 - fn(keras_model) -> result
+        """fn(the deployed Keras graph with the BatchNorm offset of the channel moved by `offset`)."""
+        from ser_bnn.export import wrap_model
+
+        bn = self.run.model.get_layer("bconv_bn")
+        weights = bn.get_weights()
+        beta = weights[1].copy()
+        beta[self.channel] += offset
+        bn.set_weights([weights[0], beta, *weights[2:]])
+        try:
+            return fn(wrap_model(self.run.model, self.run.cfg.features))
+        finally:
+            bn.set_weights(weights)
+
+    def explain(self, offset: float) -> dict:
+        from ser_bnn.export.flips import FlipProbe
+
+        def go(keras_model) -> dict:  # noqa: ANN001
+            probe = FlipProbe(self.flatbuffer, keras_model, self.roles)
+            assert [a.layer for a in probe.anchors][:2] == ["bconv", "blstm_fw"]
+            return probe.explain("lce_default", {}, self.window, self.stats, self.probs, 1e-3)
+
+        return self.with_reference(offset, go)
+
+
+@pytest.fixture(scope="module")
+def near_zero_flip(tiny_export: dict, tiny_run: Path, emodb_dir: Path) -> _NearZeroFlip:
+    return _NearZeroFlip(tiny_export, tiny_run, emodb_dir)
+
+
+def test_flip_probe_attributes_near_zero_sign_flips(near_zero_flip: _NearZeroFlip) -> None:
+    """The rounding-flip rule of the parity gate (ser_bnn.export.flips): a reference whose LSTM input crosses
+    0 at its value nearest 0 is explained by that flip and agrees once re-anchored; a shift beyond
+    INPUT_ATOL, or no flip at all, is not explained."""
+    f = near_zero_flip
+    e = f.explain(f.shift)
+    assert e["explained"], e
+    assert e["layers"][0]["layer"] == "blstm_fw" and e["layers"][0]["flipped"] >= 1
+    assert e["layers"][0]["max_abs_flipped_value"] <= abs(f.shift) and e["probe_matches_model"]
+    assert e["max_abs_diff_flip_corrected"] <= 1e-5
+    far = f.explain(f.shift + np.sign(f.shift) * 0.05)  # many values move by 0.05: not rounding
+    assert not far["explained"] and "differs by" in far["reason"]
+    none = f.explain(0.0)  # the true reference: nothing to explain
+    assert not none["explained"] and none["reason"] == "no sign differs at an observable binary input"
+
+
+def test_parity_gate_flip_window_budget_and_refusals(near_zero_flip: _NearZeroFlip, monkeypatch) -> None:  # noqa: ANN001
+    """The gate itself: with a tolerance between the flip's effect and rounding, the flipped window passes
+    as a rounding-flip window within the budget, fails over it, and a shift beyond rounding fails."""
+    from ser_bnn.export import parity_gate
+    from ser_bnn.export.flips import flip_window_budget
+
+    f = near_zero_flip
+    e = f.explain(f.shift)
+    raw, same = e["max_abs_diff"], e["max_abs_diff_flip_corrected"]
+    assert raw > 20 * max(same, 1e-9), e  # the flip moves the output well above rounding
+    tol = float(np.sqrt(raw * max(same, 1e-9)))
+    inputs = {"heldout_test": f.window[None]}
+
+    def gate(offset: float) -> dict:
+        return f.with_reference(offset, lambda k: parity_gate.parity(f.flatbuffer, k, inputs, tol))
+
+    report = gate(f.shift)
+    for r in report["settings"].values():
+        assert r["rounding_flip_windows"] == 1 and r["max_abs_diff"] > tol >= r["max_abs_diff_flip_corrected"]
+        [w] = r["per_stats"]["default"]["rounding_flip_windows"]
+        assert w["layers"][0]["layer"] == "blstm_fw"
+    with pytest.raises(ExportError, match=r"parity gate failed.*(not explained|top-1)"):
+        gate(f.shift + np.sign(f.shift) * 0.05)
+    assert flip_window_budget(1) == 1 and flip_window_budget(638) == 6 and flip_window_budget(1000) == 10
+    monkeypatch.setattr(parity_gate, "flip_window_budget", lambda n: 0)
+    with pytest.raises(ExportError, match="windows differ by sign flips at binary inputs"):
+        gate(f.shift)
+
+
 def test_parity_gate_refuses_corrupted_flatbuffer(tiny_export: dict, tiny_run: Path, tmp_path: Path) -> None:
     """Flatbuffer whose classifier weights were altered in place, against the right Keras model."""
     from ser_bnn.export import describe, edge_inputs, finish_export, load_run, wrap_model

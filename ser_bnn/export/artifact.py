@@ -300,7 +300,13 @@ def format_report(report: dict[str, Any]) -> str:
             (
                 f"parity {name}",
                 f"top-1 {100 * r['top1_agreement']:.1f} %, max |dp| {r['max_abs_diff']:.2e}, "
-                f"exact {r['exact_windows']}/{p['windows']} windows",
+                + (
+                    f"{r['max_abs_diff_flip_corrected']:.2e} with the {r['rounding_flip_windows']} "
+                    "rounding-flip window(s) re-anchored, "
+                    if r.get("rounding_flip_windows")
+                    else ""
+                )
+                + f"exact {r['exact_windows']}/{p['windows']} windows",
             )
         )
     rows.append(

@@ -7,6 +7,23 @@ sine, a short tone then zero padding). Top-1 must agree on every window and
 max |p_tflite - p_keras| must stay <= `tolerance` (see `DEFAULT_TOLERANCE`). Models with the
 speaker-statistics input are checked with the default statistics (count 0) and with a real test
 speaker's; their window statistics and speech decisions must agree too.
+
+The Keras reference is the deployed graph itself (`ser_bnn.export.graph.deploy_model`: the same
+float32 front end and in-graph standardization, fed the same statistics tensor), so what remains
+is kernel arithmetic. For binary models that includes one effect larger than rounding: a binary
+layer's input within float32 rounding of 0 can get the other sign (`ser_bnn.export.flips`). A
+window over the tolerance therefore passes only as a *rounding-flip window*, when all of:
+- top-1 agrees (as on every window);
+- at each binary-layer input where signs differ, flatbuffer and Keras agree to
+  `flips.INPUT_ATOL` (1e-4), so every flipped value is within rounding of 0;
+- the Keras network re-run from there on the flatbuffer's tensor (same signs) agrees with the
+  flatbuffer to `tolerance`;
+- at most `MAX_FLIP_WINDOW_FRACTION` (1 %, at least one window) of the windows of a setting are such
+  windows.
+The report gives, per interpreter setting and statistics, the raw max |dp|, the max |dp| with the
+rounding-flip windows taken with the flatbuffer's signs (`max_abs_diff_flip_corrected`, <= the
+tolerance when the gate passes), and each rounding-flip window with the layer, the number of
+flipped signs and their largest |x|.
 """
 
 from __future__ import annotations
@@ -21,6 +38,7 @@ import numpy as np
 from ser_bnn.config import FeatureConfig
 from ser_bnn.errors import ExportError, SerBnnError
 from ser_bnn.export.conversion import Run
+from ser_bnn.export.flips import INPUT_ATOL, MAX_FLIP_WINDOW_FRACTION, flip_window_budget
 from ser_bnn.gating import is_speech
 from ser_bnn.interpreter import LceInterpreter
 from ser_bnn.model_io import Roles, find_roles, invoke
@@ -35,8 +53,11 @@ from ser_bnn.model_io import Roles, find_roles, invoke
 #   near-zero feature on purpose moves the output by 1.5e-6 (median) to 3.3e-4 (max, 60 trials);
 # - real defects are far larger: LCE's indirect BGEMM kernel inside the LSTM loops gives
 #   1.3e-2 to 7.9e-2 (and wrong top-1), a perturbed or corrupted classifier > 5e-3.
-# 1e-3 passes rounding noise (float models too) and the odd sign flip, and refuses every defect
-# above; top-1 must agree on every window regardless.
+# 1e-3 passes rounding noise (float models too) and refuses every defect above; top-1 must agree
+# on every window regardless. A flip at a later binary layer can move more: on the Emo-DB BCRNN
+# of issue 10 (norm "speaker", default statistics) one LSTM input of |x| = 5.4e-9 (1 of 384 000
+# signs) flipped and changed window 190's output by 1.19e-2 (top-1 unchanged; with the same signs
+# 5e-7). Such windows pass only under the rounding-flip rule of the module docstring.
 DEFAULT_TOLERANCE = 1e-3
 # Largest relative difference |ws_tflite - ws_keras| / max(|ws_keras|, 1) of the window statistics
 # (sums of up to 300 float32 log-Mel values and their squares: rounding is ~1e-6 relative).
@@ -166,6 +187,8 @@ def parity(
     A model with the `speaker_stats` input is run with the default statistics (count 0) and with each
     of `speaker_stats` ({name: [1, 3, n_mels]}); the class probabilities must agree as for any model,
     `window_stats` to `STATS_TOLERANCE` (relative) and the speech decision of every window exactly.
+    Windows over `tolerance` with top-1 agreement are handed to `ser_bnn.export.flips.FlipProbe`
+    (binary models; the module docstring gives the rule).
     """
     names = list(inputs)
     x = np.concatenate([inputs[k] for k in names])
@@ -204,23 +227,75 @@ def parity(
             for k, v in conditions.items()
         },
         "settings": {},
+        "flip_rule": {
+            "input_atol": INPUT_ATOL,
+            "max_flip_window_fraction": MAX_FLIP_WINDOW_FRACTION,
+            "rule": "a window over the tolerance passes only if top-1 agrees, every binary-layer input "
+            "whose signs differ agrees to input_atol, and the Keras network re-run from there on the "
+            "flatbuffer's tensor agrees to the tolerance; at most max_flip_window_fraction of the windows "
+            "(at least one)",
+        },
     }
     failures = []
+    probe_cache: dict[str, Any] = {}
+
+    def probe() -> Any:
+        if "probe" not in probe_cache:
+            from ser_bnn.export.flips import FlipProbe
+            from ser_bnn.export.opcheck import binary_layers
+
+            probe_cache["probe"] = (
+                FlipProbe(flatbuffer, keras_model, roles) if binary_layers(keras_model) else None
+            )
+            if probe_cache["probe"] is not None:
+                report["flip_rule"].update(probe_cache["probe"].describe())
+        return probe_cache["probe"]
+
     for setting, opts in INTERPRETER_SETTINGS.items():
         t0 = time.perf_counter()
         interp = LceInterpreter(flatbuffer, **opts)
         r: dict[str, Any] = {"per_stats": {}}
-        all_diff, all_agree = [], []
+        all_diff, all_agree, all_same = [], [], []
+        flip_windows, unexplained = 0, []
         for cond, stats in conditions.items():
             got = interpreter_outputs(interp, roles, x, stats)
             ref = refs[cond]
             diff = np.abs(got["probabilities"] - ref["probabilities"]).max(axis=1)
             agree = got["probabilities"].argmax(axis=1) == ref["probabilities"].argmax(axis=1)
+            same = diff.copy()  # rounding-flip windows: |dp| with the flatbuffer's signs at the binary inputs
+            flips = []
+            for i in np.nonzero((diff > tolerance) & agree)[0]:
+                pr = probe()
+                e = (
+                    {"explained": False, "reason": "not a binary model"}
+                    if pr is None
+                    else pr.explain(
+                        setting, opts, x[i], stats, got["probabilities"][i].astype(np.float32), tolerance
+                    )
+                )
+                g = int(group[i])
+                e = {
+                    "window": int(i),
+                    "group": names[g],
+                    "index_in_group": int(i - np.argmax(group == g)),
+                    "max_abs_diff": float(diff[i]),
+                    **e,
+                }
+                if e["explained"]:
+                    same[i] = e["max_abs_diff_flip_corrected"]
+                    flips.append(e)
+                else:
+                    unexplained.append(f"{cond} window {i} ({names[group[i]]}): {e.get('reason')}")
+            flip_windows += len(flips)
             all_diff.append(diff)
             all_agree.append(agree)
+            all_same.append(same)
             c = {
                 "top1_agreement": float(agree.mean()),
                 "max_abs_diff": float(diff.max()),
+                "max_abs_diff_flip_corrected": float(same.max()),
+                "windows_over_tolerance": int((diff > tolerance).sum()),
+                "rounding_flip_windows": flips,
                 "exact_windows": int((diff == 0).sum()),
                 "per_group": {
                     k: {
@@ -246,11 +321,14 @@ def parity(
                         f"{setting}/{cond}: {c['speech_decisions_differ']} speech decisions differ"
                     )
             r["per_stats"][cond] = c
-        diff, agree = np.concatenate(all_diff), np.concatenate(all_agree)
+        diff, agree, same = np.concatenate(all_diff), np.concatenate(all_agree), np.concatenate(all_same)
         r.update(
             top1_agreement=float(agree.mean()),
             top1_disagreements=int((~agree).sum()),
             max_abs_diff=float(diff.max()),
+            max_abs_diff_flip_corrected=float(same.max()),
+            rounding_flip_windows=flip_windows,
+            rounding_flip_window_fraction=flip_windows / len(diff),
             mean_abs_diff=float(diff.mean()),
             p99_abs_diff=float(np.quantile(diff, 0.99)),
             exact_windows=int((diff == 0).sum()),
@@ -259,22 +337,45 @@ def parity(
         report["settings"][setting] = r
         log(
             f"parity {setting}: top-1 {100 * r['top1_agreement']:.2f} %, max |dp| {r['max_abs_diff']:.2e} "
-            f"over {len(conditions)} statistics ({r['seconds']:.1f} s): "
-            + ", ".join(f"{k} {v['max_abs_diff']:.2e}" for k, v in r["per_stats"].items())
+            f"({r['max_abs_diff_flip_corrected']:.2e} with flip windows re-anchored) over "
+            f"{len(conditions)} statistics ({r['seconds']:.1f} s): "
+            + ", ".join(
+                f"{k} {v['max_abs_diff']:.2e}" + "".join(_flip_note(f) for f in v["rounding_flip_windows"])
+                for k, v in r["per_stats"].items()
+            )
         )
-        if r["top1_disagreements"] or r["max_abs_diff"] > tolerance:
+        if r["top1_disagreements"]:
+            failures.append(
+                f"{setting}: top-1 agreement {100 * r['top1_agreement']:.2f} % "
+                f"({r['top1_disagreements']} windows differ)"
+            )
+        if unexplained:
             worst_cond = max(r["per_stats"], key=lambda k: r["per_stats"][k]["max_abs_diff"])
             failures.append(
-                f"{setting}: top-1 agreement {100 * r['top1_agreement']:.2f} %, "
-                f"max |dp| {r['max_abs_diff']:.3g} > {tolerance:g} (worst with {worst_cond} statistics)"
-                if r["max_abs_diff"] > tolerance
-                else f"{setting}: top-1 agreement {100 * r['top1_agreement']:.2f} % "
-                f"({r['top1_disagreements']} windows differ)"
+                f"{setting}: max |dp| {r['max_abs_diff']:.3g} > {tolerance:g} (worst with {worst_cond} "
+                f"statistics; {len(unexplained)} window(s) not explained by sign flips of near-zero "
+                f"inputs, e.g. {unexplained[0]})"
+            )
+        if flip_windows > flip_window_budget(len(diff)):
+            failures.append(
+                f"{setting}: {flip_windows} of {len(diff)} windows differ by sign flips at binary inputs "
+                f"(more than {100 * MAX_FLIP_WINDOW_FRACTION:g} %): not rounding"
             )
     report["passed"] = not failures
     if failures:
         raise ExportError("parity gate failed, nothing written: " + "; ".join(failures))
     return report
+
+
+def _flip_note(f: dict[str, Any]) -> str:
+    """E.g. ' [window 190 (heldout_test 190): 1 sign(s) flipped at blstm_fw, |x| <= 5.4e-09; ...]'."""
+    layers = f["layers"]
+    return (
+        f" [window {f['window']} ({f['group']} {f['index_in_group']}): "
+        f"{sum(s['flipped'] for s in layers)} sign(s) flipped at {'/'.join(s['layer'] for s in layers)}, "
+        f"|x| <= {max(s['max_abs_flipped_value'] for s in layers):.1e}; "
+        f"same signs {f['max_abs_diff_flip_corrected']:.1e}]"
+    )
 
 
 def _keras_dims(keras_model: Any) -> tuple[int, int]:
