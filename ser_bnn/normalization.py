@@ -66,8 +66,12 @@ class NormStats:
             count, s, sq = float(d["count"]), np.asarray(d["sum"], float), np.asarray(d["sumsq"], float)
         except (KeyError, TypeError, ValueError) as e:
             raise DataError(f"statistics need count, sum and sumsq: {e}") from None
-        if s.shape != (n_mels,) or sq.shape != (n_mels,):
-            raise DataError(f"statistics have {s.size} bands, the model needs {n_mels}")
+        for name, a in (("sum", s), ("sumsq", sq)):  # the length of the one that is wrong
+            if a.ndim != 1:
+                shape = list(a.shape)
+                raise DataError(f"statistics {name} has shape {shape}, the model needs {n_mels} bands")
+            if a.size != n_mels:
+                raise DataError(f"statistics have {a.size} bands, the model needs {n_mels}")
         if not (math.isfinite(count) and np.isfinite(s).all() and np.isfinite(sq).all()):
             raise DataError("statistics contain NaN or infinity")
         if count < 0 or (sq < 0).any():

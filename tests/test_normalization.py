@@ -27,8 +27,15 @@ def test_stats_json_round_trip_and_bad_profiles() -> None:
     st = NormStats.from_frames(np.random.default_rng(1).normal(size=(10, 40)))
     back = NormStats.from_dict(st.to_dict(), 40)
     np.testing.assert_array_equal(back.sum, st.sum)
-    with pytest.raises(DataError, match="bands"):
+    with pytest.raises(DataError, match="have 40 bands, the model needs 32"):
         NormStats.from_dict(st.to_dict(), 32)
+    # the length of the array that is wrong, whichever it is
+    with pytest.raises(DataError, match="have 41 bands, the model needs 40"):
+        NormStats.from_dict(st.to_dict() | {"sumsq": [1.0] * 41}, 40)
+    with pytest.raises(DataError, match="have 39 bands, the model needs 40"):
+        NormStats.from_dict(st.to_dict() | {"sum": [1.0] * 39}, 40)
+    with pytest.raises(DataError, match=r"sumsq has shape \[20, 2\], the model needs 40 bands"):
+        NormStats.from_dict(st.to_dict() | {"sumsq": [[1.0, 2.0]] * 20}, 40)
     bad = st.to_dict() | {"count": -1}
     with pytest.raises(DataError, match="negative"):
         NormStats.from_dict(bad, 40)
