@@ -161,7 +161,7 @@ def _profiles(out: Path, start: NormStats) -> dict:
         ("version_null.json", variant(version=None), True),
         ("n_mels_39.json", variant(n_mels=39), True),
         ("sum_39_bands.json", {**no_n, "sum": base["sum"][:39]}, True),
-        ("sumsq_41_bands.json", {**no_n, "sumsq": base["sumsq"] + [1.0]}, False),
+        ("sumsq_41_bands.json", {**no_n, "sumsq": base["sumsq"] + [1.0]}, True),
         ("nan_sum.json", variant(sum=bad_sum), True),
         ("inf_sumsq.json", variant(sumsq=inf_sq), True),
         ("nan_count.json", variant(count=float("nan")), True),

@@ -248,6 +248,45 @@ def test_committed_golden_vectors_match_python_windowing(emodb_dir: Path) -> Non
     _check_golden(json.loads(GOLDEN.read_text()), emodb_dir)
 
 
+GOLDEN_STATS = GOLDEN.with_name("golden_stats.json")
+
+
+def _check_stats_stream(doc: dict) -> int:
+    """Replay the streaming rule (ser_bnn.online.Tracker, ser_bnn.gating) over the recorded model outputs
+    of each file (a stream from zero statistics): every `stats_in`, `speech` and `stats_out`. Returns the
+    number of windows classified with a speaker's own statistics (count >= min_stats_frames)."""
+    from ser_bnn.gating import is_speech
+    from ser_bnn.online import Tracker
+
+    rule, own = doc["stats_rule"], 0
+    for f in doc["files"]:
+        n_mels = len(f["stats_in"][0][0])
+        tracker = Tracker.start(n_mels)
+        assert len(f["stats_in"]) == len(f["window_stats"]) == len(f["speech"]) == len(f["posteriors"])
+        for k, stats_in in enumerate(f["stats_in"]):
+            rows = np.array(stats_in)
+            assert rows.shape == (3, n_mels) and np.all(rows[0] == rows[0][0]), (f["wav"], k)
+            np.testing.assert_allclose(rows[0][0], tracker.stats.count, rtol=1e-12)
+            np.testing.assert_allclose(rows[1], tracker.stats.sum, rtol=1e-9, atol=1e-9)
+            np.testing.assert_allclose(rows[2], tracker.stats.sumsq, rtol=1e-9, atol=1e-9)
+            own += rows[0][0] >= rule["min_stats_frames"]
+            speech = tracker.update(np.float32(f["window_stats"][k]), f["speech_frames"][k])
+            assert f["speech"][k] == speech == bool(is_speech(f["speech_frames"][k])), (f["wav"], k)
+        np.testing.assert_allclose(np.array(f["stats_out"])[1:], [tracker.stats.sum, tracker.stats.sumsq],
+                                   rtol=1e-9)
+        assert min(tracker.stats.count, rule["count_cap"]) == tracker.stats.count == f["stats_out"][0][0]
+    return int(own)
+
+
+def test_committed_stats_golden_vectors(emodb_dir: Path) -> None:
+    """deploy/golden/golden_stats.json (make_golden.py on the exported speaker-norm BCRNN): the layout
+    ModelGoldenStatsTest reads, its windows recomputed from the files and its statistics replayed."""
+    doc = json.loads(GOLDEN_STATS.read_text())
+    _check_golden(doc, emodb_dir)
+    assert {"min_stats_frames", "count_cap", "min_speech_frames"} <= set(doc["stats_rule"])
+    assert _check_stats_stream(doc) >= 3  # second and third windows of the long files use own statistics
+
+
 def test_make_golden_on_tiny_model(tiny_export: dict, emodb_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "golden.json"
     p = subprocess.run([sys.executable, str(GOLDEN.parents[1] / "make_golden.py"), tiny_export["model"],
@@ -262,3 +301,4 @@ def test_make_golden_on_tiny_model(tiny_export: dict, emodb_dir: Path, tmp_path:
     for f in doc["files"]:
         r = predict_file(model, emodb_dir / f["wav"])
         assert np.array_equal(np.float32(r["window_posteriors"]), np.float32(f["posteriors"]))
+    assert _check_stats_stream(doc) >= 1  # the tiny model has the speaker_stats input (norm "speaker")
