@@ -8,7 +8,9 @@ indirect BGEMM kernels are correct) and, at 1 thread, the fastest LCE setting wh
 equal to the default kernels over repeated calls (`HEADLINE_CANDIDATES`), for the BCRNN and for
 the float twin; the two are timed interleaved (round-robin) in the same run, and the ratio
 BCRNN / twin is printed with the machine's load. `--run` converts the chosen graph from a run
-directory (unrolled LSTM; cached like deploy/variants.py) instead of reading an exported file.
+directory (unrolled LSTM; cached like deploy/variants.py; shrunk by `ser_bnn.export.shrink`, which
+halves the unrolled graph's file without changing its ops: deploy/shrink_graph.py) instead of reading
+an exported file.
 
 For each flatbuffer: file size, and the median latency of one 3 s window (after warm-up)
 with LCE's interpreter (default kernels, indirect BGEMM, XNNPACK) at 1 thread and at all
@@ -209,13 +211,16 @@ def format_headline(h: dict[str, Any]) -> list[str]:
     return lines
 
 
-def chosen_graph(run_dir: Path, unroll: bool = True) -> Path:
+def chosen_graph(run_dir: Path, unroll: bool = True, shrunk: bool = False) -> Path:
     """A run's deployable graph (waveform in; LSTM unrolled, the chosen graph, or as a WHILE loop),
-    converted once and cached (the same cache entries as deploy/variants.py): its path."""
+    converted once and cached (the same cache entries as deploy/variants.py): its path. `shrunk`: the
+    same graph after `ser_bnn.export.shrink.shrink` (same ops, bit-identical outputs; cached too)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from speedkit import DEFAULT_CACHE, cache_key, convert_cached, run_fingerprint
 
     from ser_bnn.export.conversion import load_run, wrap_model
+    from ser_bnn.export.shrink import shrink
+    from ser_bnn.io import atomic_write_bytes
 
     key = cache_key("variants-v1", run_fingerprint(run_dir), unroll, False)
     path = DEFAULT_CACHE / f"{key}.tflite"
@@ -223,7 +228,12 @@ def chosen_graph(run_dir: Path, unroll: bool = True) -> Path:
         run = load_run(run_dir)
         convert_cached(lambda: wrap_model(run.model, run.cfg.features, "waveform"), key, DEFAULT_CACHE,
                        unroll=unroll)
-    return path
+    if not shrunk:
+        return path
+    small = path.with_name(f"{key}-shrunk.tflite")
+    if not small.is_file():
+        atomic_write_bytes(small, shrink(path.read_bytes()))
+    return small
 
 
 STARTUP = {
@@ -288,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
                    "converted (needs --twin-run or --float for the ratio)")
     p.add_argument("--headline-only", action="store_true",
                    help="only the headline (chosen setting, BCRNN / twin ratio); no sweep, no start-up")
+    p.add_argument("--unshrunk", action="store_true",
+                   help="with --run: the converter's graph as is (default: shrunk, ser_bnn.export.shrink)")
     p.add_argument("--twin-run", type=Path, default=None, help="with --run: the float twin's run directory")
     p.add_argument("--float", dest="float_model", type=Path, default=None,
                    help="float CRNN twin .tflite (default MODEL.float-twin.tflite, from export --save-twin)")
@@ -302,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("give MODEL or --run RUN_DIR (not both)")
 
     if args.run is not None:
-        model = chosen_graph(args.run)
+        model = chosen_graph(args.run, shrunk=not args.unshrunk)
         twin = args.float_model or (chosen_graph(args.twin_run) if args.twin_run else Path("/nonexistent"))
     else:
         model = args.model
