@@ -4,7 +4,8 @@
     python benchmarks/readme_tables.py --check  # exit 1 if the README is out of date
 
 Sources: floor.json (benchmarks/baseline.py), protocol/ (benchmarks/protocol.py: the default recipe
-over seeds and LOSO folds) and ablation.json (benchmarks/ablation.py).
+over seeds and LOSO folds), online_norm_*.json (benchmarks/online_norm.py: evaluation vs deployment)
+and ablation.json (benchmarks/ablation.py).
 """
 
 from __future__ import annotations
@@ -99,8 +100,39 @@ def protocol_table() -> list[str]:
     return [*PROTOCOL_INTRO.splitlines(), "", table(results), ""] if results else []
 
 
+DEPLOY_INTRO = """\
+**Evaluation vs deployment** (`python benchmarks/online_norm.py RUN --model EXPORTED.tflite`, issue
+10): seed-0 fixed-split runs exported with their speaker-statistics input (bcrnn: the recipe with
+dropout before the binary FC, `protocol/superseded/`; crnn: the default recipe), on the fixed
+split's test speakers (231 utterances). *evaluate*: `ser-bnn evaluate`'s decisions (Keras,
+each speaker standardized with the statistics of all their audio); *--speaker-norm*: the flatbuffer
+through `ser-bnn predict --speaker-norm` per speaker, and how many of its decisions equal evaluate's;
+*streaming*: each speaker's files in order, each window classified with the statistics accumulated
+before it (what the app does, starting from zeros); *defaults*: every window with the default
+statistics. "no speech" counts as wrong. Files: `benchmarks/results/online_norm_*.json`. The
+decisions that differ from evaluate's come from gating (windows without speech are neither pooled
+nor counted in the statistics; evaluate uses every window): `deploy/INTEGRATION.md`.
+
+| model | evaluate UAR % | --speaker-norm UAR % | agrees with evaluate | streaming UAR % | defaults UAR % |
+|---|---|---|---|---|---|"""
+
+
+def deployment_table() -> list[str]:
+    lines = []
+    for path in sorted(RESULTS.glob("online_norm_*.json")):
+        d = json.loads(path.read_text())
+        u = d["uar"]
+        lines.append(
+            f"| {path.stem.removeprefix('online_norm_')} | {100 * u['offline_evaluate']['uar']:.1f} | "
+            f"{100 * u['speaker_norm']['uar']:.1f} | "
+            f"{d['speaker_norm_agrees_with_evaluate']}/{d['utterances']} | "
+            f"{100 * u['streaming']['uar']:.1f} | {100 * u['defaults']['uar']:.1f} |"
+        )
+    return [*DEPLOY_INTRO.splitlines(), *lines, ""] if lines else []
+
+
 def block() -> str:
-    parts = floor_table(_load("floor.json")) + [""] + protocol_table()
+    parts = floor_table(_load("floor.json")) + [""] + protocol_table() + deployment_table()
     parts += ablation_table(_load("ablation.json"))
     return "\n".join([BEGIN, *parts, "", PAPER, END])
 
