@@ -69,17 +69,22 @@ def ablation_table(ablation: dict) -> list[str]:
     groups: dict[str, list[dict]] = {}
     for key, r in ablation.items():
         groups.setdefault(re.sub(r"-s\d+$", "", key), []).append(r)
+    notes: list[str] = []
     for name, rs in groups.items():
+        note = rs[0].get("note")
+        if note and note not in notes:
+            notes.append(note)
+        mark = " " + "*" * (notes.index(note) + 1) if note else ""
         flags = " ".join(f for f in rs[0]["flags"] if f not in ("--model",))
         dev = np.array([r["dev_uar_last3"] for r in rs]) * 100
         test = np.array([r["test_uar"] for r in rs]) * 100
         spread = (lambda a: f" +- {a.std():.1f}") if len(rs) > 1 else (lambda a: "")
         lines.append(
-            f"| {name} | `{flags}` | {len(rs)} | {rs[0]['epochs']} | {dev.mean():.1f}{spread(dev)} | "
+            f"| {name}{mark} | `{flags}` | {len(rs)} | {rs[0]['epochs']} | {dev.mean():.1f}{spread(dev)} | "
             f"{test.mean():.1f}{spread(test)} | {np.mean([r['train_accuracy'] for r in rs]):.2f} | "
             f"{np.mean([r['seconds_per_epoch'] for r in rs]):.0f} |"
         )
-    return lines
+    return lines + ([""] + [f"{'*' * (i + 1)} {n}" for i, n in enumerate(notes)] if notes else [])
 
 
 PROTOCOL_INTRO = """\
