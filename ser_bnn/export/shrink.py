@@ -10,7 +10,8 @@ it is most of the file. `shrink` rewrites the flatbuffer with:
   interpreter and `ser_bnn.predict` see; signature entries keep their own names);
 - empty quantization tables dropped (a tensor without one is not quantized, as before);
 - every tensor without data pointing at buffer 0 (the schema's empty buffer) and identical
-  constant buffers stored once (constant tensors may share a buffer), buffer data 16-byte aligned;
+  constant buffers stored once (constant tensors may share a buffer), buffer data 16-byte aligned
+  (the converter's is only 4-byte aligned);
 - identical shape, custom-options and operator in/out vectors and identical options tables
   written once and referenced from every use (a flatbuffer may point at one object many times);
 - empty optional vectors (intermediates, mutating_variable_inputs) left out.
@@ -33,7 +34,7 @@ import numpy as np
 from ser_bnn.errors import ExportError
 from ser_bnn.flatbuffer import TFLITE_IDENTIFIER, FlatbufferError, RawModel, Reader, parse, schema
 
-DATA_ALIGNMENT = 16  # what the MLIR converter gives constant buffer data (SIMD loads of weights)
+DATA_ALIGNMENT = 16  # constant buffer data start (SIMD loads of weights; LCE 0.16 writes 4-aligned data)
 
 
 def _check(data: bytes) -> RawModel:
