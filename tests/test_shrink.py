@@ -151,3 +151,25 @@ def test_bad_input_is_a_one_line_error(tmp_path):
         assert "\n" not in str(e.value)
         with pytest.raises(ExportError):
             anatomy(bad)
+
+
+@pytest.mark.slow
+def test_benchmark_chosen_graph_is_shrunk_and_cached(unrolled, tmp_path, monkeypatch):
+    """deploy/benchmark.chosen_graph(shrunk=True): the cached conversion, shrunk once and cached."""
+    if str(DEPLOY) not in sys.path:
+        sys.path.append(str(DEPLOY))
+    import speedkit
+
+    spec = importlib.util.spec_from_file_location("deploy_benchmark_shrink", DEPLOY / "benchmark.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    monkeypatch.setattr(speedkit, "DEFAULT_CACHE", tmp_path)
+    run = tmp_path / "run"
+    run.mkdir()
+    key = speedkit.cache_key("variants-v1", speedkit.run_fingerprint(run), True, False)
+    (tmp_path / f"{key}.tflite").write_bytes(unrolled)  # as if converted before: no conversion here
+    assert bench.chosen_graph(run) == tmp_path / f"{key}.tflite"
+    small = bench.chosen_graph(run, shrunk=True)
+    assert small.name == f"{key}-shrunk.tflite" and small.read_bytes() == shrink(unrolled)
+    small.write_bytes(b"cached")  # a second call reads the cache, it does not shrink again
+    assert bench.chosen_graph(run, shrunk=True).read_bytes() == b"cached"
