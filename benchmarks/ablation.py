@@ -7,7 +7,10 @@
 
 Every variant is `ser-bnn train --dev-speakers 2` with the default preset plus the flags below
 (the default recipe trains on all non-test speakers; the ablation holds 2 out to choose on), and
-`NAME+specaug` is variant NAME with SpecAugment on. Decisions between
+`NAME+specaug` is variant NAME with SpecAugment on. The reference row `default` is the paper's
+all-binary BCRNN: BCRNN variants run with `--binary-first-layer` unless they keep the first conv in
+float (rows recorded before the default preset's first conv became float got it from the preset
+and do not list the flag). Decisions between
 variants are made on the *development* speakers (mean dev UAR of the last 3 epochs, column
 `dev UAR`); the test UAR of the selected epoch is reported beside it but is never used to choose.
 Each finished run's numbers are merged into benchmarks/results/ablation.json (written atomically),
@@ -43,6 +46,8 @@ VARIANTS = {
     "readout-bn": ["--model", "bcrnn", "--readout-norm"],
     "float-lstm": ["--model", "bcrnn", "--float-lstm"],
     "float-fc": ["--model", "bcrnn", "--float-fc"],
+    "float-ends": ["--model", "bcrnn", "--float-first-layer", "--float-fc"],
+    "lstm-levels3": ["--model", "bcrnn", "--float-first-layer", "--lstm-input-levels", "3"],
     "lr3e-3": ["--model", "bcrnn", "--lr", "0.003"],
     "lr1e-2": ["--model", "bcrnn", "--lr", "0.01"],
     "batch8": ["--model", "bcrnn", "--batch-size", "8"],
@@ -65,7 +70,10 @@ def variant_flags(name: str) -> list[str]:
             return variant_flags(name[: -len(suffix)]) + extra
     if name not in VARIANTS:
         sys.exit(f"ablation: unknown variant {name!r}: choose from {', '.join(VARIANTS)} (+specaug)")
-    return list(VARIANTS[name])
+    flags = list(VARIANTS[name])
+    if flags[:2] == ["--model", "bcrnn"] and "--float-first-layer" not in flags:
+        flags.append("--binary-first-layer")  # the ablation's reference: the paper's all-binary BCRNN
+    return flags
 
 
 def dev_tail(run: Path, n: int = 3) -> float:

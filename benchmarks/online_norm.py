@@ -39,9 +39,9 @@ from ser_bnn.normalization import NormStats  # noqa: E402
 
 def offline_decisions(run_dir: Path, test: list, progress: bool) -> dict[str, str]:
     """`ser-bnn evaluate`'s utterance decisions (ser_bnn.evaluate.evaluate_fold_dir without finish_run)."""
+    from ser_bnn.evaluate import evaluate_segments
     from ser_bnn.normalization import network_inputs
     from ser_bnn.rundir import load_trained
-    from ser_bnn.train import evaluate_segments
 
     model, cfg = load_trained(run_dir)
     labels = list(cfg.labels)

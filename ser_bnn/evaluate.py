@@ -1,13 +1,61 @@
-"""Re-evaluate a finished run directory (single fold or LOSO) from its saved weights."""
+"""Evaluation: segment posteriors pooled per utterance, and re-evaluation of a finished run directory
+(single fold or LOSO) from its saved weights."""
 
 from __future__ import annotations
 
 import json
+import weakref
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from ser_bnn.config import Config
 from ser_bnn.errors import SerBnnError
+from ser_bnn.features import SegmentSet
+from ser_bnn.metrics import confusion_matrix, pool_utterances, scores
 from ser_bnn.rundir import finish_run, load_trained, read_state
+
+_PREDICT_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def predict_segments(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray:  # noqa: ANN001
+    """Segment posteriors [N, C] in inference mode (a fixed batch-size model gets padded batches)."""
+    import tensorflow as tf
+
+    fixed = model.inputs[0].shape[0]
+    size = fixed or batch_size
+    fn = _PREDICT_FNS.get(model)
+    if fn is None:
+        fn = tf.function(lambda xb: model(xb, training=False), autograph=False)  # no autograph: fast trace
+        _PREDICT_FNS[model] = fn
+    out = []
+    for i in range(0, len(x), size):
+        chunk = x[i : i + size]
+        pad = size - len(chunk) if fixed else 0
+        if pad:
+            chunk = np.concatenate([chunk, np.zeros((pad, *chunk.shape[1:]), chunk.dtype)])
+        out.append(fn(tf.constant(chunk)).numpy()[: len(chunk) - pad])
+    return np.concatenate(out) if out else np.zeros((0, model.outputs[0].shape[-1]), np.float32)
+
+
+def evaluate_segments(model, seg: SegmentSet, y_utt: Sequence[int], labels: Sequence[str]) -> dict:  # noqa: ANN001
+    """Max-pool the posteriors of the speech segments per utterance (as `ser-bnn predict` does; an
+    utterance without any speech segment, counted in `n_no_speech`, pools over all of its segments),
+    then UAR / WA / recall / confusion."""
+    n = len(seg.ids)
+    speech = seg.speech if seg.speech is not None else np.ones(len(seg.utt), bool)
+    has_speech = np.bincount(seg.utt[speech], minlength=n) > 0
+    keep = speech | ~has_speech[seg.utt]
+    post = predict_segments(model, seg.x[keep])
+    pooled = pool_utterances(post, seg.utt[keep], n)
+    pred = pooled.argmax(axis=1)
+    cm = confusion_matrix(y_utt, pred, len(labels))
+    out = scores(cm, labels)
+    out["n_test_utterances"] = n
+    out["n_no_speech"] = int((~has_speech).sum())
+    out["predictions"] = {u: labels[p] for u, p in zip(seg.ids, pred, strict=True)}
+    return out
 
 
 def _fold_dirs(run_dir: Path) -> list[Path]:
@@ -17,7 +65,6 @@ def _fold_dirs(run_dir: Path) -> list[Path]:
 def evaluate_fold_dir(run_dir: Path, data_dir: str | None, cache_dir: Path | None, progress: bool) -> dict:
     from ser_bnn.corpora import load_corpus
     from ser_bnn.normalization import network_inputs
-    from ser_bnn.train import evaluate_segments
 
     state = read_state(run_dir)
     if state is None or state.get("status") != "complete":

@@ -30,6 +30,9 @@ class SegmentSet:
     x: np.ndarray  # [N, frames, n_mels] float32
     utt: np.ndarray  # [N] int32
     ids: list[str]
+    # [N] bool: the segment holds speech (`ser_bnn.gating`'s window rule), as deployment decides it;
+    # None: not computed (every segment counts)
+    speech: np.ndarray | None = None
 
     def select(self, ids: Sequence[str]) -> SegmentSet:
         """Segments of the given utterances, re-indexed in the given order."""
@@ -37,12 +40,22 @@ class SegmentSet:
         missing = [u for u in ids if u not in pos]
         if missing:
             raise KeyError(f"utterances not in feature set: {missing[:3]}")
-        parts_x, parts_u = [], []
+        parts_x, parts_u, parts_s = [], [], []
         for new_i, u in enumerate(ids):
             m = self.utt == pos[u]
             parts_x.append(self.x[m])
             parts_u.append(np.full(int(m.sum()), new_i, np.int32))
-        return SegmentSet(np.concatenate(parts_x), np.concatenate(parts_u), list(ids))
+            if self.speech is not None:
+                parts_s.append(self.speech[m])
+        speech = np.concatenate(parts_s) if self.speech is not None else None
+        return SegmentSet(np.concatenate(parts_x), np.concatenate(parts_u), list(ids), speech)
+
+    def speech_only(self) -> SegmentSet:
+        """The segments that hold speech (all of them when `speech` is None); `ids` unchanged."""
+        if self.speech is None:
+            return self
+        m = self.speech
+        return SegmentSet(self.x[m], self.utt[m], self.ids, self.speech[m])
 
 
 def global_norm_stats(

@@ -19,6 +19,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from ser_bnn.quantizers import binary_quantizer, weight_clip
+from ser_bnn.thermometer import thresholds
 
 
 def _quant_conv(filters: int, kernel_size: tuple[int, int], binary: bool, name: str, **kwargs: Any):
@@ -248,6 +249,9 @@ class BinaryLSTM(keras.layers.Layer):
     unit, from the latent weights, computed once before the loop. (`keras.layers.RNN` would
     need `constants=` for alpha, and a model with RNN constants cannot be saved as SavedModel,
     which the LCE converter does first.)
+    `input_levels` k > 1 (binary only): the input is k thermometer codes sign(x_t - t_j), t_j at
+    standard normal quantiles (`ser_bnn.thermometer`), the 1x1 conv runs on [B, T, k, C] with the
+    same weights, and the k products are averaged: a (k+1)-level input at k times the input MACs.
     `go_backwards=True` reads the sequence from the end. Build the two directions of a
     bidirectional layer as two instances (each with its own weights and config).
 
@@ -264,11 +268,14 @@ class BinaryLSTM(keras.layers.Layer):
         go_backwards: bool = False,
         readout: str = "last",
         input_norm: bool = False,
+        input_levels: int = 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         if readout not in ("last", "mean", "meanstd"):
             raise ValueError(f"readout must be 'last', 'mean' or 'meanstd', got {readout!r}")
+        self.input_levels = int(input_levels)
+        self._t = thresholds(self.input_levels)[None, None, :, None] if self.input_levels > 1 else None
         self.units = int(units)
         self.binary = bool(binary)
         self.go_backwards = bool(go_backwards)
@@ -287,7 +294,7 @@ class BinaryLSTM(keras.layers.Layer):
         self.time_steps = input_shape[1]
         self.input_dim = int(input_shape[-1])
         with tf.name_scope(self.input_proj.name):
-            self.input_proj.build([input_shape[0], input_shape[1], 1, self.input_dim])
+            self.input_proj.build([input_shape[0], input_shape[1], self.input_levels, self.input_dim])
         if self.input_bn is not None:
             with tf.name_scope(self.input_bn.name):
                 self.input_bn.build([None, None, 4 * self.units])
@@ -312,7 +319,10 @@ class BinaryLSTM(keras.layers.Layer):
         valid = None
         if self.readout != "last":
             inputs, valid = inputs
-        proj = tf.squeeze(self.input_proj(tf.expand_dims(inputs, 2)), 2)
+        x = tf.expand_dims(inputs, 2)
+        if self._t is not None and self.binary:  # [B, T, levels, C]: one binary product per level
+            x = x - tf.constant(self._t, dtype=x.dtype)
+        proj = tf.reduce_mean(self.input_proj(x), axis=2)
         step_dim = 4 * self.units
         if self.input_bn is not None:
             proj = self.input_bn(proj, training=training)
@@ -358,7 +368,8 @@ class BinaryLSTM(keras.layers.Layer):
 
     def mac_counts(self) -> tuple[int, int]:
         """(binary MACs, float MACs) of the input and recurrent projections over all timesteps."""
-        macs = self.time_steps * 4 * self.units * (self.input_dim + self.units)
+        levels = self.input_levels if self.binary else 1
+        macs = self.time_steps * 4 * self.units * (levels * self.input_dim + self.units)
         return (macs, 0) if self.binary else (0, macs)
 
     def get_config(self) -> dict[str, Any]:
@@ -369,6 +380,7 @@ class BinaryLSTM(keras.layers.Layer):
             "go_backwards": self.go_backwards,
             "readout": self.readout,
             "input_norm": self.input_norm,
+            "input_levels": self.input_levels,
         }
 
 

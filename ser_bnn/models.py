@@ -76,7 +76,12 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
     x = keras.layers.Reshape((steps, bins * mc.conv_filters), name="to_sequence")(x)
     if mc.readout != "last":
         x = [x, ValidSteps(pt, name="valid_steps")(inputs)]
-    lstm = {"binary": binary and mc.binary_lstm, "readout": mc.readout, "input_norm": mc.lstm_input_norm}
+    lstm = {
+        "binary": binary and mc.binary_lstm,
+        "readout": mc.readout,
+        "input_norm": mc.lstm_input_norm,
+        "input_levels": mc.lstm_input_levels,
+    }
     h_fw = BinaryLSTM(mc.lstm_units, name="blstm_fw", **lstm)(x)
     h_bw = BinaryLSTM(mc.lstm_units, go_backwards=True, name="blstm_bw", **lstm)(x)
     x = keras.layers.Concatenate(name="blstm_concat")([h_fw, h_bw])

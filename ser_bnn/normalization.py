@@ -10,6 +10,12 @@ speaker's whole audio (offline), and serialised as JSON.
 - `speaker`: raw log-Mel from the front-end layer, then each speaker standardized with their own
   statistics over all their audio. This uses no labels, so test speakers are standardized the
   same way (the paper's "online standardization ... to reduce the influence of speaker variation").
+
+Speech gating is applied as deployment applies it (`ser-bnn predict --speaker-norm`,
+`ser_bnn.gating`): a speaker's statistics are those of the signal frames of their 3 s windows
+(non-overlapping) that hold speech, with the default statistics when fewer than
+`online.MIN_STATS_FRAMES` frames remain, and every segment carries its speech decision
+(`SegmentSet.speech`): training uses only speech segments, evaluation pools only over them.
 """
 
 from __future__ import annotations
@@ -94,6 +100,17 @@ def stats_of(raw: np.ndarray, cfg: FeatureConfig) -> NormStats:
     return NormStats.from_frames(raw[signal_mask(raw, cfg)])
 
 
+def speech_windows(raw: np.ndarray, cfg: FeatureConfig, chunk: int = 256) -> np.ndarray:
+    """[N] True for the raw log-Mel windows [N, frames, n_mels] that hold speech (the gating rule)."""
+    from ser_bnn.gating import is_speech, speech_frames
+
+    out = np.zeros(len(raw), bool)
+    for i in range(0, len(raw), chunk):  # the rule works in float64: bound its memory
+        r = raw[i : i + chunk]
+        out[i : i + chunk] = is_speech(speech_frames(r, signal_mask(r, cfg)))
+    return out
+
+
 def standardize(raw: np.ndarray, mean: np.ndarray, std: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     """(raw - mean) / std on signal frames, 0 on padding frames (as the front-end layer does)."""
     valid = signal_mask(raw, cfg)[..., None]
@@ -109,12 +126,14 @@ def raw_config(cfg: FeatureConfig) -> FeatureConfig:
 def speaker_stats(
     utterances: Sequence, cfg: FeatureConfig, cache_dir: Path | None = None, progress: bool = True, speed=1.0
 ) -> dict[str, NormStats]:
-    """{speaker: statistics over all signal frames of their utterances} (non-overlapping windows)."""
+    """{speaker: statistics over the signal frames of their non-overlapping windows that hold speech},
+    the statistics `ser-bnn predict --speaker-norm` accumulates from the same files."""
     from ser_bnn.features import corpus_segments
 
     seg = corpus_segments(utterances, raw_config(cfg), None, cache_dir, progress, speed=speed)
     speakers = np.array([utterances[i].speaker for i in seg.utt])
-    return {s: stats_of(seg.x[speakers == s], cfg) for s in sorted(set(speakers))}
+    speech = speech_windows(seg.x, cfg)
+    return {s: stats_of(seg.x[(speakers == s) & speech], cfg) for s in sorted(set(speakers))}
 
 
 def network_inputs(
@@ -127,14 +146,19 @@ def network_inputs(
 ):  # noqa: ANN201 - SegmentSet
     """Standardized segments of `utterances`, as the model sees them, for any `cfg.norm`."""
     from ser_bnn.features import SegmentSet, corpus_segments
+    from ser_bnn.online import norm_params
 
-    if cfg.norm != "speaker" or not cfg.standardize:
-        return corpus_segments(utterances, cfg, hop_frames, cache_dir, progress, speed=speed)
-    stats = speaker_stats(utterances, cfg, cache_dir, progress, speed=speed)
     raw = corpus_segments(utterances, raw_config(cfg), hop_frames, cache_dir, progress, speed=speed)
+    speech = speech_windows(raw.x, cfg)
+    if cfg.norm != "speaker" or not cfg.standardize:
+        seg = corpus_segments(utterances, cfg, hop_frames, cache_dir, progress, speed=speed)
+        return SegmentSet(seg.x, seg.utt, seg.ids, speech)
+    stats = speaker_stats(utterances, cfg, cache_dir, progress, speed=speed)
     speakers = np.array([utterances[i].speaker for i in raw.utt])
     x = np.empty_like(raw.x)
     for s, st in stats.items():
         m = speakers == s
-        x[m] = standardize(raw.x[m], st.mean(), st.std(cfg.std_floor), cfg)
-    return SegmentSet(x, raw.utt, raw.ids)
+        # the default statistics below MIN_STATS_FRAMES, as deployed
+        mean, std, _ = norm_params(st, cfg) if cfg.norm_mean else (st.mean(), st.std(cfg.std_floor), "")
+        x[m] = standardize(raw.x[m], mean, std, cfg)
+    return SegmentSet(x, raw.utt, raw.ids, speech)

@@ -16,8 +16,6 @@ import dataclasses
 import json
 import math
 import time
-import weakref
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +23,9 @@ import numpy as np
 from ser_bnn.augment import EpochSampler, random_gain, spec_augment
 from ser_bnn.config import Config
 from ser_bnn.errors import SerBnnError
-from ser_bnn.features import SegmentSet, global_norm_stats
+from ser_bnn.evaluate import evaluate_segments
+from ser_bnn.features import global_norm_stats
 from ser_bnn.io import atomic_write, atomic_write_text
-from ser_bnn.metrics import confusion_matrix, pool_utterances, scores
 from ser_bnn.normalization import network_inputs
 from ser_bnn.rundir import (
     BEST_WEIGHTS,
@@ -39,40 +37,6 @@ from ser_bnn.rundir import (
     write_history,
     write_state,
 )
-
-_PREDICT_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def predict_segments(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray:  # noqa: ANN001
-    """Segment posteriors [N, C] in inference mode (a fixed batch-size model gets padded batches)."""
-    import tensorflow as tf
-
-    fixed = model.inputs[0].shape[0]
-    size = fixed or batch_size
-    fn = _PREDICT_FNS.get(model)
-    if fn is None:
-        fn = tf.function(lambda xb: model(xb, training=False), autograph=False)  # no autograph: fast trace
-        _PREDICT_FNS[model] = fn
-    out = []
-    for i in range(0, len(x), size):
-        chunk = x[i : i + size]
-        pad = size - len(chunk) if fixed else 0
-        if pad:
-            chunk = np.concatenate([chunk, np.zeros((pad, *chunk.shape[1:]), chunk.dtype)])
-        out.append(fn(tf.constant(chunk)).numpy()[: len(chunk) - pad])
-    return np.concatenate(out) if out else np.zeros((0, model.outputs[0].shape[-1]), np.float32)
-
-
-def evaluate_segments(model, seg: SegmentSet, y_utt: Sequence[int], labels: Sequence[str]) -> dict:  # noqa: ANN001
-    """Max-pool segment posteriors per utterance, then UAR / WA / recall / confusion."""
-    post = predict_segments(model, seg.x)
-    pooled = pool_utterances(post, seg.utt, len(seg.ids))
-    pred = pooled.argmax(axis=1)
-    cm = confusion_matrix(y_utt, pred, len(labels))
-    out = scores(cm, labels)
-    out["n_test_utterances"] = len(seg.ids)
-    out["predictions"] = {u: labels[p] for u, p in zip(seg.ids, pred, strict=True)}
-    return out
 
 
 def lr_at(t, epoch: int) -> float:  # noqa: ANN001 - TrainConfig
@@ -274,7 +238,7 @@ def train_fold(
     t, fc = cfg.train, cfg.features
     keras.utils.set_random_seed(t.seed)
     versions = [
-        network_inputs(fold.train, fc, t.train_segment_hop_frames, cache_dir, progress, speed=s)
+        network_inputs(fold.train, fc, t.train_segment_hop_frames, cache_dir, progress, speed=s).speech_only()
         for s in t.speed_perturb
     ]
     y_utt_train = np.array([lab_idx[u.label] for u in fold.train], np.int32)

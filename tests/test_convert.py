@@ -181,3 +181,17 @@ def test_readout_norm_converts_bitpacked_with_parity() -> None:
     fb = convert(model, cfg)
     assert inspect_tflite(fb)["ops"].get("LceBconv2d") == 6
     assert interpreter_max_diff(fb, model, inputs()) <= 1e-5
+
+
+@pytest.mark.slow
+def test_lstm_input_levels_convert_bitpacked_with_parity() -> None:
+    cfg = small_config("bcrnn", lstm_input_levels=3)
+    model = trained_model(cfg, seed=6)
+    fb = convert(model, cfg)
+    ops = inspect_tflite(fb)["ops"]
+    assert ops.get("LceBconv2d") == 6 and ops.get("WHILE") == 2, ops
+    # the same weights serve every level: the bit-packed filters are as large as with sign(x)
+    plain = small_config("bcrnn")
+    plain_bytes = inspect_tflite(convert(build_model(plain), plain))["bconv_filter_bytes"]
+    assert inspect_tflite(fb)["bconv_filter_bytes"] == plain_bytes
+    assert interpreter_max_diff(fb, model, inputs()) <= 1e-5

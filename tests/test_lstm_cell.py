@@ -143,3 +143,37 @@ def test_input_norm_lstm_matches_numpy(x: np.ndarray, binary: bool) -> None:
         h = sigmoid(o) * np.tanh(c)
     np.testing.assert_allclose(got, h, atol=2e-5)
     assert BinaryLSTM.from_config(layer.get_config()).input_norm
+
+
+def test_input_levels_average_the_thermometer_products(x: np.ndarray) -> None:
+    """`input_levels=k`: the input half is mean_j sign(x_t - t_j) . sign(W_x), t_j the k thermometer
+    thresholds; beta, alpha and the recurrent half as in eq. 8. The float twin ignores the levels."""
+    from ser_bnn.thermometer import thresholds
+
+    rng = np.random.default_rng(6)
+    wx, wh = rng.uniform(-1, 1, (CX, 4 * H)), rng.uniform(-1, 1, (H, 4 * H))
+    b = rng.normal(scale=0.3, size=4 * H)
+    layer = BinaryLSTM(H, binary=True, input_levels=3)
+    layer.build((None, T, CX))
+    layer.input_proj.kernel.assign(wx[None, None].astype(np.float32))
+    layer.cell.recurrent_proj.kernel.assign(wh[None, None].astype(np.float32))
+    layer.cell.bias.assign(b.astype(np.float32))
+    got = layer(x).numpy()
+    t = thresholds(3)
+    x64 = x.astype(np.float64)
+    codes = np.mean([sign(x64 - tj) for tj in t], axis=0)  # [B, T, CX] in {-1, -1/3, 1/3, 1}
+    alpha = np.abs(np.concatenate([wx, wh])).mean(axis=0)
+    h, c = np.zeros((B, H)), np.zeros((B, H))
+    for step in range(T):
+        beta = (CX * np.abs(x64[:, step]).mean(1, keepdims=True) + H * np.abs(h).mean(1, keepdims=True)) / (
+            CX + H
+        )
+        z = alpha * beta * (codes[:, step] @ sign(wx) + sign(h) @ sign(wh)) + b
+        i, f, g, o = np.split(z, 4, axis=1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+    np.testing.assert_allclose(got, h, atol=2e-5)
+    assert BinaryLSTM.from_config(layer.get_config()).input_levels == 3
+    assert layer.mac_counts()[0] == T * 4 * H * (3 * CX + H)
+    twin = BinaryLSTM(H, binary=False, input_levels=3)
+    assert twin(x).shape == (B, H) and twin.mac_counts() == (0, T * 4 * H * (CX + H))

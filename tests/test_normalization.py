@@ -65,6 +65,7 @@ def test_each_speaker_is_standardized_with_their_own_statistics(emodb_dir, tmp_p
     names = ("03a01Fa", "03a04Wc", "03b10Nc", "16b10Tb", "16a01Lb", "16a01Fc")
     utts = [Utterance(n, emodb_dir / "wav" / f"{n}.wav", "x", n[:2]) for n in names]
     seg = network_inputs(utts, FeatureConfig(norm="speaker"), None, tmp_path, progress=False)
+    assert seg.speech is not None and seg.speech.all()  # studio speech: every window holds speech
     for spk in ("03", "16"):
         rows = np.isin(seg.utt, [i for i, u in enumerate(utts) if u.speaker == spk])
         frames = seg.x[rows].reshape(-1, 40)
@@ -74,3 +75,68 @@ def test_each_speaker_is_standardized_with_their_own_statistics(emodb_dir, tmp_p
     # the same speaker's segments alone get the same features (statistics use no other speaker)
     alone = network_inputs(utts[:3], FeatureConfig(norm="speaker"), None, tmp_path, progress=False)
     np.testing.assert_allclose(alone.x, seg.x[np.isin(seg.utt, [0, 1, 2])], atol=1e-5)
+
+
+def test_speaker_statistics_and_pooling_leave_out_windows_without_speech(emodb_dir, tmp_path) -> None:
+    """Offline statistics are deployment's: the sum of the NumPy reference's window statistics over
+    the speech windows (`online.window_outputs_reference`, the rule `ser-bnn predict --speaker-norm`
+    applies). A file with 4 s of +-1 LSB dither appended gets a window without speech, which changes
+    neither the statistics nor the pooled decision."""
+    import soundfile as sf
+
+    from ser_bnn.audio import load_audio
+    from ser_bnn.corpora.base import Utterance
+    from ser_bnn.gating import is_speech
+    from ser_bnn.normalization import speaker_stats
+    from ser_bnn.online import window_outputs_reference
+    from ser_bnn.segments import segment_waveform
+
+    cfg = FeatureConfig(norm="speaker")
+    rng = np.random.default_rng(0)
+    utts = []
+    for n in ("03a01Fa", "03b10Nc"):
+        wave = load_audio(emodb_dir / "wav" / f"{n}.wav")
+        dither = rng.integers(-1, 2, 4 * 16000) / 32768.0
+        sf.write(tmp_path / f"{n}.wav", np.concatenate([wave, dither]), 16000, subtype="PCM_16")
+        utts.append(Utterance(n, tmp_path / f"{n}.wav", "x", "03"))
+    seg = network_inputs(utts, cfg, None, tmp_path, progress=False)
+    assert not seg.speech.all() and seg.speech.any()
+
+    want = NormStats.empty(40)
+    n_speech = 0
+    for u in utts:
+        for w in segment_waveform(load_audio(u.path), cfg):
+            stats, frames = window_outputs_reference(w, cfg)
+            if is_speech(frames):
+                want, n_speech = want + stats, n_speech + 1
+    got = speaker_stats(utts, cfg, tmp_path, progress=False)["03"]
+    assert n_speech == int(seg.speech.sum()) and got.count == want.count
+    np.testing.assert_allclose(got.mean(), want.mean(), atol=2e-4)
+    np.testing.assert_allclose(got.std(), want.std(), atol=2e-4)
+    # training keeps the speech segments only
+    assert len(seg.speech_only().x) == n_speech and seg.speech_only().speech.all()
+
+
+def test_evaluation_pools_only_speech_segments() -> None:
+    """`evaluate_segments` max-pools the speech segments of each utterance, as `ser-bnn predict`
+    does; an utterance without any speech segment pools all of its segments and is counted."""
+    import tensorflow as tf
+    import tf_keras as keras
+
+    from ser_bnn.evaluate import evaluate_segments
+    from ser_bnn.features import SegmentSet
+
+    inp = keras.Input((5, 3))
+    model = keras.Model(inp, keras.layers.Lambda(lambda x: tf.nn.softmax(10.0 * tf.reduce_mean(x, 1)))(inp))
+    x = np.zeros((5, 5, 3), np.float32)
+    x[0, :, 0] = x[1, :, 2] = x[2, :, 1] = x[3, :, 2] = x[4, :, 1] = 1.0  # segment i votes for class
+    utt = np.array([0, 0, 1, 1, 2], np.int32)  # utterance 0: segments 0, 1; 1: 2, 3; 2: 4
+    speech = np.array([True, False, True, True, False])
+    labels = ["a", "b", "c"]
+    seg = SegmentSet(x, utt, ["u0", "u1", "u2"], speech)
+    x[1, :, 2] = 5.0  # the non-speech segment of u0 is the most confident: gating must drop it
+    out = evaluate_segments(model, seg, [0, 2, 1], labels)
+    assert out["predictions"]["u0"] == "a" and out["n_no_speech"] == 1
+    assert out["predictions"]["u2"] == "b"  # no speech segment: pooled over all of them
+    ungated = evaluate_segments(model, SegmentSet(x, utt, seg.ids), [0, 2, 1], labels)
+    assert ungated["predictions"]["u0"] == "c" and ungated["n_no_speech"] == 0

@@ -4,6 +4,7 @@ augmentation, and the linear floor."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import numpy as np
 import pytest
@@ -28,8 +29,15 @@ def test_cli_defaults_are_the_config_defaults() -> None:
     cfg = make_config(_args(), LABELS)
     assert cfg.features == Config().features
     assert cfg.train == Config().train
-    assert cfg.model == Config().model.__class__(n_classes=7)
-    assert make_config(_args("--paper"), LABELS).train == paper_config().train
+    # the default preset: the paper's shape with a float first conv
+    assert cfg.model == Config().model.__class__(n_classes=7, binary_first_layer=False)
+    assert cfg.model == dataclasses.replace(preset("default").model, n_classes=7)
+    paper = make_config(_args("--paper"), LABELS)
+    assert paper.train == paper_config().train and paper.model.binary_first_layer
+    assert make_config(_args("--binary-first-layer"), LABELS).model.binary_first_layer
+    assert not make_config(_args("--paper", "--float-first-layer"), LABELS).model.binary_first_layer
+    with pytest.raises(ConfigError, match="contradict"):
+        make_config(_args("--float-first-layer", "--binary-first-layer"), LABELS)
     crnn = make_config(_args("--model", "crnn", "--lr", "0.01", "--norm", "global"), LABELS)
     assert (crnn.model.binary, crnn.train.learning_rate, crnn.features.norm) == (False, 0.01, "global")
 

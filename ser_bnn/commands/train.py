@@ -28,6 +28,7 @@ OVERRIDES = {
     "readout": ("model", "readout"),
     "dropout": ("model", "dropout"),
     "input_levels": ("model", "input_levels"),
+    "lstm_input_levels": ("model", "lstm_input_levels"),
 }
 
 
@@ -109,11 +110,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --teacher: distill only, do not start from the teacher's weights",
     )
-    p.add_argument("--float-first-layer", action="store_true", help="keep the conv input in float (BCRNN)")
+    p.add_argument(
+        "--float-first-layer", action="store_true", help="keep the first conv in float (BCRNN; the default)"
+    )
+    p.add_argument(
+        "--binary-first-layer", action="store_true", help="binarize the first conv and its input (paper)"
+    )
     p.add_argument(
         "--input-levels",
         type=int,
         help=f"thermometer levels of the binary conv input (default {m.input_levels}; 1 = sign(x), paper)",
+    )
+    p.add_argument(
+        "--lstm-input-levels",
+        type=int,
+        help=f"thermometer levels of the binary LSTM input (default {m.lstm_input_levels}; 1: sign, paper)",
     )
     p.add_argument(
         "--lstm-input-norm",
@@ -151,8 +162,10 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
         sections["train"]["spec_augment"] = bool(args.spec_augment)
     if args.no_speed_perturb:
         sections["train"]["speed_perturb"] = (1.0,)
-    if args.float_first_layer:
-        sections["model"]["binary_first_layer"] = False
+    if args.float_first_layer and args.binary_first_layer:
+        raise ConfigError("--float-first-layer and --binary-first-layer contradict each other")
+    if args.float_first_layer or args.binary_first_layer:
+        sections["model"]["binary_first_layer"] = bool(args.binary_first_layer)
     if args.lstm_input_norm:
         sections["model"]["lstm_input_norm"] = True
     if args.no_teacher_init:
