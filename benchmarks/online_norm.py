@@ -7,7 +7,8 @@ with `ser-bnn export` into a temporary directory when --model is not given, so n
 into the run):
 
 1. offline: the decisions of `ser-bnn evaluate` (Keras; each test speaker standardized with their
-   statistics over all their audio), computed here without rewriting the run's metrics;
+   statistics over their speech windows, speech segments pooled), computed here without rewriting
+   the run's metrics;
 2. `--speaker-norm`: per test speaker, `ser-bnn predict --speaker-norm` over that speaker's files
    (the same Python functions) - how many of the N decisions equal the offline ones;
 3. streaming: per test speaker, the files in sorted order, each window classified with the

@@ -19,6 +19,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ser_bnn.io import atomic_write_text  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
 BEGIN, END = "<!-- results:begin (benchmarks/readme_tables.py) -->", "<!-- results:end -->"
 PAPER = "paper (Zhao et al. 2019, Emo-DB LOSO): BCRNN 79.7, CRNN 80.1, 3-D ACRNN 81.5 % UAR"
@@ -93,7 +97,11 @@ shipped (recipe in the method section), trained on all non-test speakers for a f
 epochs (no model selection: the epoch count was chosen on the dev speakers of the ablation runs
 below), scored once on the test speakers. Fixed split: test speakers 12 14 15 16, mean +- std over
 seeds; LOSO: mean +- std over the finished folds (one speaker tested per fold), and the UAR of the
-pooled confusion matrix. Per-seed and per-fold metrics: `benchmarks/results/protocol/`.
+pooled confusion matrix. Per-seed and per-fold metrics: `benchmarks/results/protocol/`. Every
+decision pools an utterance's speech windows, and speaker statistics cover speech windows only (as
+in `ser-bnn predict`); the CRNN runs were trained before that rule reached training (statistics
+over every window, commit dd90518) and were re-scored under it with `ser-bnn evaluate`. Earlier
+recipes' results: `benchmarks/results/protocol/superseded/`.
 """
 
 
@@ -107,19 +115,17 @@ def protocol_table() -> list[str]:
 
 DEPLOY_INTRO = """\
 **Evaluation vs deployment** (`python benchmarks/online_norm.py RUN --model EXPORTED.tflite`, issue
-10): seed-0 fixed-split runs exported with their speaker-statistics input (bcrnn: the recipe with
-dropout before the binary FC, `protocol/superseded/`; crnn: the default recipe), on the fixed
-split's test speakers (231 utterances). *evaluate*: `ser-bnn evaluate`'s decisions (Keras,
-each speaker standardized with the statistics of all their audio); *--speaker-norm*: the flatbuffer
-through `ser-bnn predict --speaker-norm` per speaker, and how many of its decisions equal evaluate's;
-*streaming*: each speaker's files in order, each window classified with the statistics accumulated
-before it (what the app does, starting from zeros); *defaults*: every window with the default
-statistics. "no speech" counts as wrong. Files: `benchmarks/results/online_norm_*.json`. The
-decisions that differ from evaluate's come from gating (windows without speech are neither pooled
-nor counted in the statistics; evaluate uses every window): `deploy/INTEGRATION.md`.
+10): seed-0 fixed-split runs exported with their speaker-statistics input, on the fixed split's
+test speakers (231 utterances). *evaluate*: `ser-bnn evaluate`'s decisions (Keras; each speaker
+standardized with the statistics of their speech windows, speech segments pooled: the rule the
+exported model applies); *--speaker-norm*: the flatbuffer through `ser-bnn predict --speaker-norm`
+per speaker, and how many of its decisions equal evaluate's; *streaming*: each speaker's files in
+order, each window classified with the statistics accumulated before it (what the app does,
+starting from zeros); *defaults*: every window with the default statistics. "no speech" counts as
+wrong. Files: `benchmarks/results/online_norm_*.json`; `deploy/INTEGRATION.md` explains the rules.
 
-| model | evaluate UAR % | --speaker-norm UAR % | agrees with evaluate | streaming UAR % | defaults UAR % |
-|---|---|---|---|---|---|"""
+| model | run | evaluate UAR % | --speaker-norm UAR % | agrees | streaming UAR % | defaults UAR % |
+|---|---|---|---|---|---|---|"""
 
 
 def deployment_table() -> list[str]:
@@ -127,8 +133,10 @@ def deployment_table() -> list[str]:
     for path in sorted(RESULTS.glob("online_norm_*.json")):
         d = json.loads(path.read_text())
         u = d["uar"]
+        run = "/".join(Path(d["run_dir"]).parts[-2:])
         lines.append(
-            f"| {path.stem.removeprefix('online_norm_')} | {100 * u['offline_evaluate']['uar']:.1f} | "
+            f"| {path.stem.removeprefix('online_norm_')} | `{run}` | "
+            f"{100 * u['offline_evaluate']['uar']:.1f} | "
             f"{100 * u['speaker_norm']['uar']:.1f} | "
             f"{d['speaker_norm_agrees_with_evaluate']}/{d['utterances']} | "
             f"{100 * u['streaming']['uar']:.1f} | {100 * u['defaults']['uar']:.1f} |"
@@ -154,7 +162,7 @@ def main() -> int:
     new = head + block() + tail
     if args.check:
         return 0 if new == readme else 1
-    (ROOT / "README.md").write_text(new)
+    atomic_write_text(ROOT / "README.md", new)
     return 0
 
 
