@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -42,6 +44,13 @@ def trained_model(cfg: Config, seed: int = 0) -> keras.Model:
     for _ in range(3):
         step()
     return model
+
+
+@functools.cache
+def plain_bconv_filter_bytes() -> int:
+    """Bit-packed filter bytes of the small BCRNN with sign(x) inputs (untrained: sizes only)."""
+    plain = small_config("bcrnn")
+    return inspect_tflite(convert(build_model(plain), plain))["bconv_filter_bytes"]
 
 
 def convert(model: keras.Model, cfg: Config) -> bytes:
@@ -158,9 +167,7 @@ def test_thermometer_input_keeps_the_first_conv_bitpacked() -> None:
     assert ops.get("LceBconv2d") == 6, ops
     # the float matmuls stay the K box filter and the classifier; 7 levels fit one 32-bit word
     assert ops.get("CONV_2D") == 1 and ops.get("FULLY_CONNECTED") == 1, ops
-    plain = small_config("bcrnn")
-    plain_bytes = inspect_tflite(convert(build_model(plain), plain))["bconv_filter_bytes"]
-    assert inspect_tflite(fb)["bconv_filter_bytes"] == plain_bytes
+    assert inspect_tflite(fb)["bconv_filter_bytes"] == plain_bconv_filter_bytes()
     assert interpreter_max_diff(fb, model, inputs()) <= 1e-5
 
 
@@ -191,7 +198,5 @@ def test_lstm_input_levels_convert_bitpacked_with_parity() -> None:
     ops = inspect_tflite(fb)["ops"]
     assert ops.get("LceBconv2d") == 6 and ops.get("WHILE") == 2, ops
     # the same weights serve every level: the bit-packed filters are as large as with sign(x)
-    plain = small_config("bcrnn")
-    plain_bytes = inspect_tflite(convert(build_model(plain), plain))["bconv_filter_bytes"]
-    assert inspect_tflite(fb)["bconv_filter_bytes"] == plain_bytes
+    assert inspect_tflite(fb)["bconv_filter_bytes"] == plain_bconv_filter_bytes()
     assert interpreter_max_diff(fb, model, inputs()) <= 1e-5
