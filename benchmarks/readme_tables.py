@@ -5,7 +5,8 @@
 
 Sources: floor.json (benchmarks/baseline.py), protocol/ (benchmarks/protocol.py: the default recipe
 over seeds and LOSO folds), online_norm_*.json (benchmarks/online_norm.py: evaluation vs deployment)
-and ablation.json (benchmarks/ablation.py).
+and ablation.json (benchmarks/ablation.py); the speed block under "Deployment" from speed_variants.json
+(deploy/variants.py --json) and speed_headline.json (deploy/benchmark.py --headline-only --json).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ser_bnn.io import atomic_write_text  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 BEGIN, END = "<!-- results:begin (benchmarks/readme_tables.py) -->", "<!-- results:end -->"
+SPEED_BEGIN, SPEED_END = "<!-- speed:begin (benchmarks/readme_tables.py) -->", "<!-- speed:end -->"
 PAPER = "paper (Zhao et al. 2019, Emo-DB LOSO): BCRNN 79.7, CRNN 80.1, 3-D ACRNN 81.5 % UAR"
 
 
@@ -144,6 +146,77 @@ def deployment_table() -> list[str]:
     return [*DEPLOY_INTRO.splitlines(), *lines, ""] if lines else []
 
 
+SPEED_INTRO = """\
+**Graph variants** (`python deploy/variants.py --json ...`, issue 12): the deployable waveform-in
+flatbuffer of each variant, converted with LCE at batch 1, its size, the ops one 3 s window executes,
+the export's parity gate (top-1 on every window and max |dp| <= 1e-3 against Keras, one interpreter
+called on every window in turn) for LCE's default kernels / XNNPACK / indirect BGEMM / indirect
+BGEMM + XNNPACK (P pass, F fail), and the median latency of one window at 1 thread, every variant
+and setting timed round-robin in the same run. A setting whose gate failed is not timed as a result
+(`wrong`). UAR: the run's test UAR on the fixed split (its `metrics.json`). x86 CPU: LCE's binary
+kernels here are its portable reference code, not the arm64 ones a phone runs."""
+
+
+def _ms(row: dict, setting: str) -> str:
+    gate = {
+        "1t": "lce_default",
+        "1t+xnn": "lce_xnnpack",
+        "1t+ind": "lce_indirect",
+        "1t+xnn+ind": "lce_indirect_xnnpack",
+    }
+    if f"ms_{setting}" not in row:
+        return "-"
+    passed = (row.get("parity") or {}).get(gate[setting], {}).get("passed")
+    return f"{row[f'ms_{setting}']:.1f}" if passed else "wrong"
+
+
+def speed_table() -> list[str]:
+    var, head = _load("speed_variants.json"), _load("speed_headline.json")
+    if not var:
+        return []
+    lines = [
+        *SPEED_INTRO.splitlines(),
+        "",
+        "| variant | run | UAR % | bytes | ops / window | gate d/x/i/ix | ms default | ms XNNPACK | "
+        "ms indirect | ms indirect + XNNPACK |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in var["rows"]:
+        p = r.get("parity") or {}
+        gate = "".join(
+            "P" if p.get(g, {}).get("passed") else ("F" if g in p else "-")
+            for g in ("lce_default", "lce_xnnpack", "lce_indirect", "lce_indirect_xnnpack")
+        )
+        run = "/".join(Path(r["run_dir"]).parts[-2:]) if r.get("run_dir") else "untrained"
+        uar = "-" if r.get("uar") is None else f"{100 * r['uar']:.1f}"
+        ms = " | ".join(_ms(r, s) for s in ("1t", "1t+xnn", "1t+ind", "1t+xnn+ind"))
+        size, ops = f"{r['size_bytes']:,}", f"{r['ops_executed']:,}"
+        lines.append(f"| {r['variant']} | `{run}` | {uar} | {size} | {ops} | {gate} | {ms} |")
+    before, after = (var[k]["uptime"].split("average:")[-1].strip() for k in ("load_before", "load_after"))
+    cpu = var["load_before"].get("cpu", "x86")
+    lines += [
+        "",
+        f"CPU: {cpu}, {var['load_before']['cores']} cores; load average before / after: {before} / {after} "
+        f"(the machine otherwise idle); median of {var['runs']} runs each.",
+    ]
+    if head.get("headline"):
+        h = head["headline"]
+        lines += [
+            "",
+            "**Headline** (`python deploy/benchmark.py --run RUN --twin-run TWIN --headline-only`): each "
+            "model at its fastest 1-thread setting that stays correct over repeated calls, timed "
+            "interleaved in the same run:",
+            "",
+        ]
+        for name, m in h["models"].items():
+            lines.append(
+                f"- {name}: {m['median_ms']:.2f} ms ({m['graph']}, {m['setting']}; {m['size_bytes']:,} B)"
+            )
+        if "ratio" in h:
+            lines.append(f"- **ratio BCRNN / float twin: {h['ratio']:.2f}** (target <= 1.0, goal <= 0.5)")
+    return lines
+
+
 def block() -> str:
     parts = floor_table(_load("floor.json")) + [""] + protocol_table() + deployment_table()
     parts += ablation_table(_load("ablation.json"))
@@ -160,6 +233,10 @@ def main() -> int:
     head, rest = readme.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
     new = head + block() + tail
+    if SPEED_BEGIN in new and SPEED_END in new:
+        head, rest = new.split(SPEED_BEGIN, 1)
+        tail = rest.split(SPEED_END, 1)[1]
+        new = head + "\n".join([SPEED_BEGIN, *speed_table(), SPEED_END]) + tail
     if args.check:
         return 0 if new == readme else 1
     atomic_write_text(ROOT / "README.md", new)

@@ -52,7 +52,7 @@ from speedkit import (  # noqa: E402
     time_interleaved,
 )
 
-RUNS = Path("/work/runs/ablation")
+RUNS = Path("runs/ablation")  # benchmarks/ablation.py's default --runs
 DEFAULT_MODELS = {"BCRNN": RUNS / "default-e12", "float twin": RUNS / "crnn-e12"}
 PART_ORDER = (
     "frontend",

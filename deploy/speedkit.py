@@ -37,13 +37,34 @@ DEFAULT_CACHE = Path(os.environ.get("SER_BNN_SPEED_CACHE", "/tmp/ser_bnn_speed_c
 EMODB = ROOT.parent / "shared" / "data" / "emodb"
 
 
+def cpu_model() -> str:
+    """The CPU's model name and its widest x86 vector extensions (absolute ms depend on them)."""
+    name, flags = os.uname().machine, set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and name == os.uname().machine:
+                name = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    except OSError:
+        pass
+    ext = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
+    return f"{name} ({', '.join(ext)})" if ext else name
+
+
 def machine_load() -> dict[str, Any]:
-    """{"load_1min", "cores", "uptime"}: the state of the machine a figure was measured on."""
+    """{"load_1min", "cores", "cpu", "uptime"}: the state of the machine a figure was measured on."""
     try:
         up = subprocess.run(["uptime"], capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         up = ""
-    return {"load_1min": round(os.getloadavg()[0], 2), "cores": os.cpu_count() or 1, "uptime": up}
+    return {
+        "load_1min": round(os.getloadavg()[0], 2),
+        "cores": os.cpu_count() or 1,
+        "cpu": cpu_model(),
+        "uptime": up,
+    }
 
 
 def load_note(load: Mapping[str, Any]) -> str:

@@ -9,7 +9,8 @@ window and max |dp| <= 1e-3) on held-out Emo-DB windows of the fixed split's tes
 the edge inputs. Latencies are interleaved round-robin over all variants and settings in one run,
 so the ratios are comparable even on a loaded machine; the load is printed with them.
 
-Variants (trained run in /work/runs/ablation, or untrained: latency and size only):
+Variants (trained run of `benchmarks/ablation.py`, looked up in --runs-dir, default runs/ablation,
+or given with --run RUN_NAME=DIR; or untrained: latency and size only):
 
     bcrnn                 the BCRNN, binary first conv as in the paper (default-e12)
     float-first-conv      the first conv in float (float-first-layer-e12)
@@ -65,7 +66,9 @@ from speedkit import (  # noqa: E402
     time_interleaved,
 )
 
-RUNS = Path("/work/runs/ablation")
+RUNS = Path("runs/ablation")  # benchmarks/ablation.py's default --runs
+# run name (as in VARIANTS) -> run directory, from --run NAME=DIR (e.g. the shipped protocol runs)
+RUN_DIRS: dict[str, Path] = {}
 SETTINGS = {  # name: (threads, XNNPACK, indirect BGEMM)
     "1t": (1, False, False),
     "1t+xnn": (1, True, False),
@@ -211,16 +214,19 @@ def load_variant(v: Variant, runs: Path = RUNS, seed: int = 0) -> Loaded:
     from ser_bnn.export.conversion import load_run
     from ser_bnn.models import build_model
 
+    def where(name: str) -> Path:
+        return RUN_DIRS.get(name, runs / name)
+
     if v.run is not None:
-        run = load_run(runs / v.run)
+        run_dir = where(v.run)
+        run = load_run(run_dir)
         cfg, reference = run.cfg, run.model
-        metrics = runs / v.run / "metrics.json"
+        metrics = run_dir / "metrics.json"
         uar = json.loads(metrics.read_text())["uar"] if metrics.is_file() else None
-        run_dir = runs / v.run
     else:
         import tf_keras as keras
 
-        base = Config.load(runs / BY_NAME["bcrnn"].run / "config.json")
+        base = Config.load(where(BY_NAME["bcrnn"].run) / "config.json")
         cfg = base.replace(model=dataclasses.replace(base.model, **v.model))
         keras.utils.set_random_seed(seed)
         reference = build_model(cfg, batch_size=1)
@@ -327,6 +333,7 @@ def measure(
     settings: dict[str, tuple[int, bool, bool]] = SETTINGS,
     check_parity: bool = True,
     log: Callable[[str], None] = print,
+    runs_dir: Path = RUNS,
 ) -> dict[str, Any]:
     from ser_bnn.interpreter import LceInterpreter
 
@@ -336,13 +343,14 @@ def measure(
     for name in names:
         v = BY_NAME[name]
         log(f"{name}: loading and converting")
-        ld = load_variant(v)
+        ld = load_variant(v, runs_dir)
         fb = convert_variant(ld, cache_dir, log)
         steps = ld.cfg.features.segment_frames // ld.cfg.model.pool_size[0]
         ops = op_executions(fb, steps)
         row: dict[str, Any] = {
             "variant": name,
             "run": v.run,
+            "run_dir": str(ld.run_dir) if ld.run_dir else None,
             "uar": ld.uar,
             "trained": v.run is not None,
             "unroll": v.unroll,
@@ -470,6 +478,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--variants", nargs="+", default=list(DEFAULT), choices=list(BY_NAME))
     p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--runs-dir", type=Path, default=RUNS, help=f"trained runs by name (default {RUNS})")
+    p.add_argument(
+        "--run",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="use DIR for the run NAME of VARIANTS (e.g. float-first-layer-e12=runs/fixed-s0); repeatable",
+    )
     p.add_argument("--windows", type=int, default=8, help="held-out speech windows for the parity gate")
     p.add_argument("--no-parity", action="store_true", help="skip the parity gate (not for reported figures)")
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
@@ -477,11 +493,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--convert-only", action="store_true",
                    help="only convert (fill the cache, e.g. from several processes at once) and exit")
     args = p.parse_args(argv)
+    for item in args.run:
+        name, sep, path = item.partition("=")
+        if not sep or name not in {v.run for v in VARIANTS} or not Path(path).is_dir():
+            runs = sorted({v.run for v in VARIANTS if v.run})
+            p.error(f"--run {item}: need NAME=DIR with NAME one of {', '.join(runs)} and DIR a run directory")
+        RUN_DIRS[name] = Path(path)
     if args.convert_only:
         for name in args.variants:
-            print(f"{name}: {len(convert_variant(load_variant(BY_NAME[name]), args.cache_dir, print)):,} B")
+            ld = load_variant(BY_NAME[name], args.runs_dir)
+            print(f"{name}: {len(convert_variant(ld, args.cache_dir, print)):,} B")
         return 0
-    res = measure(args.variants, args.runs, args.windows, args.cache_dir, check_parity=not args.no_parity)
+    res = measure(
+        args.variants,
+        args.runs,
+        args.windows,
+        args.cache_dir,
+        check_parity=not args.no_parity,
+        runs_dir=args.runs_dir,
+    )
     print(format_variants(res))
     if args.json:
         args.json.write_text(json.dumps(res, indent=2) + "\n")

@@ -170,6 +170,9 @@ class TrainConfig:
     teacher_init: bool = True  # start the latent weights from the teacher's (False: distill only)
     distill_weight: float = 0.0  # loss = (1 - w) * CE + w * T^2 * KL(teacher || student) at temperature T
     distill_temperature: float = 2.0
+    # cross-entropy against (1 - e) * one-hot + e / C: softer segment posteriors, so that one
+    # over-confident window does not decide the utterance's max-pooled decision alone
+    label_smoothing: float = 0.0
 
     def validate(self) -> None:
         positive = ("epochs", "batch_size", "learning_rate", "patience", "select_window")
@@ -183,6 +186,8 @@ class TrainConfig:
             raise ConfigError(f"train.lr_decay must be 'cosine' or 'none', got {self.lr_decay!r}")
         if not self.speed_perturb or min(self.speed_perturb) <= 0.5 or max(self.speed_perturb) >= 2.0:
             raise ConfigError(f"train.speed_perturb needs factors in (0.5, 2), got {self.speed_perturb}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(f"train.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0.0 <= self.distill_weight <= 1.0:
             raise ConfigError(f"train.distill_weight must be in [0, 1], got {self.distill_weight}")
         if self.distill_weight > 0 and not self.teacher:

@@ -69,6 +69,16 @@ def decayed_weights(model) -> list:  # noqa: ANN001, ANN201
     return [v for v in model.trainable_weights if "kernel" in v.name and id(v) not in binary]
 
 
+def classification_loss(y, p, smoothing: float = 0.0):  # noqa: ANN001, ANN201
+    """Per-example cross-entropy of posteriors `p` against integer labels `y`, the one-hot target
+    smoothed to (1 - smoothing) * one-hot + smoothing / C."""
+    import tensorflow as tf
+
+    n_classes = p.shape[-1]
+    target = tf.one_hot(y, n_classes) * (1.0 - smoothing) + smoothing / n_classes
+    return -tf.reduce_sum(target * tf.math.log(tf.clip_by_value(p, 1e-7, 1.0)), axis=-1)
+
+
 def distill_loss(student_p, teacher_p, temperature: float):  # noqa: ANN001, ANN201
     """Per-example T^2 * KL(teacher_T || student_T), both posteriors softened at temperature T."""
     import tensorflow as tf
@@ -90,7 +100,6 @@ def make_train_step(model, opt, t, teacher=None):  # noqa: ANN001, ANN201
     (1 - w) * weighted CE + w * weighted distillation loss.
     """
     import tensorflow as tf
-    import tf_keras as keras
 
     spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
     decay = decayed_weights(model) if t.weight_decay > 0 else []
@@ -103,7 +112,7 @@ def make_train_step(model, opt, t, teacher=None):  # noqa: ANN001, ANN201
     def step(x, y, w):  # noqa: ANN001, ANN202
         with tf.GradientTape() as tape:
             p = model(x, training=True)
-            per = keras.losses.sparse_categorical_crossentropy(y, p)
+            per = classification_loss(y, p, t.label_smoothing)
             if w_kd > 0:
                 per = (1.0 - w_kd) * per + w_kd * distill_loss(
                     p, teacher(x, training=False), t.distill_temperature

@@ -143,6 +143,23 @@ def test_distillation_loss_is_tempered_kl() -> None:
     np.testing.assert_allclose(distill_loss(t, t, 2.0).numpy(), 0.0, atol=1e-5)
 
 
+def test_label_smoothing_loss_matches_numpy_and_keras() -> None:
+    import tf_keras as keras
+
+    from ser_bnn.train import classification_loss
+
+    rng = np.random.default_rng(1)
+    p = rng.dirichlet(np.ones(7), size=5).astype(np.float32)
+    y = rng.integers(0, 7, size=5).astype(np.int32)
+    target = np.full((5, 7), 0.1 / 7) + 0.9 * np.eye(7)[y]
+    want = -(target * np.log(p)).sum(1)
+    np.testing.assert_allclose(classification_loss(y, p, 0.1).numpy(), want, rtol=1e-5)
+    plain = keras.losses.sparse_categorical_crossentropy(y, p).numpy()
+    np.testing.assert_allclose(classification_loss(y, p, 0.0).numpy(), plain, rtol=1e-5)
+    with pytest.raises(ConfigError, match="label_smoothing"):
+        TrainConfig(label_smoothing=1.0).validate()
+
+
 def test_gain_shifts_signal_frames_only() -> None:
     from ser_bnn.augment import random_gain
 

@@ -23,6 +23,7 @@ OVERRIDES = {
     "teacher": ("train", "teacher"),
     "binary_lr_scale": ("train", "binary_lr_scale"),
     "distill_weight": ("train", "distill_weight"),
+    "label_smoothing": ("train", "label_smoothing"),
     "seed": ("train", "seed"),
     "norm": ("features", "norm"),
     "readout": ("model", "readout"),
@@ -65,6 +66,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, help=f"default {t.batch_size}; the paper used 40")
     p.add_argument("--lr", type=float, help=f"peak Adam learning rate (default {t.learning_rate})")
     p.add_argument("--weight-decay", type=float, help=f"decay of float weights (default {t.weight_decay})")
+    p.add_argument(
+        "--label-smoothing",
+        type=float,
+        help=f"smoothing e of the one-hot targets, in [0, 1) (default {t.label_smoothing})",
+    )
     p.add_argument("--patience", type=int, help=f"early stopping on smoothed dev UAR (default {t.patience})")
     p.add_argument(
         "--dev-speakers",
