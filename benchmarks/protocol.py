@@ -153,4 +153,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ser_bnn.errors import run_script
+
+    sys.exit(run_script(main, "protocol.py"))

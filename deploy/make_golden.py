@@ -136,4 +136,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ser_bnn.errors import run_script
+
+    sys.exit(run_script(main, "make_golden.py"))

@@ -356,6 +356,13 @@ def main(argv: list[str] | None = None) -> int:
             if not sep:
                 p.error(f"--model needs NAME=RUN_DIR, got {spec!r}")
             models[name] = Path(path)
+    missing = [f"{n}={d}" for n, d in models.items() if not (d / "config.json").is_file()]
+    if missing:
+        p.error(
+            f"no finished run at {', '.join(missing)}: pass --model NAME=RUN_DIR for each model "
+            "(e.g. --model BCRNN=runs/x --model 'float twin'=runs/y), or train the defaults with "
+            "benchmarks/ablation.py --variants default,crnn"
+        )
     xnn = (False,) if args.no_xnnpack else (False, True)
     result = profile(models, args.runs, args.threads, xnn, args.cache_dir, tuple(args.parts))
     print(format_profile(result))
@@ -365,4 +372,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ser_bnn.errors import run_script
+
+    sys.exit(run_script(main, "profile.py"))

@@ -499,6 +499,18 @@ def main(argv: list[str] | None = None) -> int:
             runs = sorted({v.run for v in VARIANTS if v.run})
             p.error(f"--run {item}: need NAME=DIR with NAME one of {', '.join(runs)} and DIR a run directory")
         RUN_DIRS[name] = Path(path)
+    missing = sorted(
+        {
+            str(RUN_DIRS.get(v.run, args.runs_dir / v.run))
+            for v in (BY_NAME[n] for n in args.variants)
+            if v.run and not (RUN_DIRS.get(v.run, args.runs_dir / v.run) / "config.json").is_file()
+        }
+    )
+    if missing:
+        p.error(
+            f"no trained run at {', '.join(missing)}: train them with benchmarks/ablation.py "
+            "(--runs DIR, then --runs-dir DIR here), or map each run name with --run NAME=DIR"
+        )
     if args.convert_only:
         for name in args.variants:
             ld = load_variant(BY_NAME[name], args.runs_dir)
@@ -519,4 +531,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ser_bnn.errors import run_script
+
+    sys.exit(run_script(main, "variants.py"))

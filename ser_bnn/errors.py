@@ -21,3 +21,14 @@ class ConfigError(SerBnnError):
 
 class ExportError(SerBnnError):
     """Conversion produced a model that fails a check (op types, parity)."""
+
+
+def run_script(main, prog: str) -> int:  # noqa: ANN001 - Callable[[], int | None]
+    """Run a script's `main()`: a `SerBnnError` becomes one line on stderr and exit code 2, as in the CLI."""
+    import sys
+
+    try:
+        return main() or 0
+    except SerBnnError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
+        return 2

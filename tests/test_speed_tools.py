@@ -233,3 +233,21 @@ def test_benchmark_headline_rejects_wrong_settings_and_gives_the_ratio():
     rejected = h["models"]["float twin"]["rejected_settings"]
     assert not any("unrolled" in r for r in rejected)  # the WHILE graph's rejection is not deterministic
     assert "HEADLINE" in "\n".join(bench.format_headline(h))
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "message"),
+    [
+        ("profile", ["--model", "BCRNN=/nonexistent/run"], "no finished run at BCRNN=/nonexistent/run"),
+        ("variants", ["--variants", "bcrnn", "--runs-dir", "/nonexistent"], "no trained run at /nonexist"),
+        ("variants", ["--run", "crnn-e12"], "need NAME=DIR"),
+    ],
+)
+def test_missing_runs_give_one_line_errors(script: str, args: list[str], message: str, tmp_path: Path):
+    import subprocess
+
+    p = subprocess.run(
+        [sys.executable, str(DEPLOY / f"{script}.py"), *args], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert p.returncode == 2
+    assert message in p.stderr and "Traceback" not in p.stderr + p.stdout
