@@ -173,6 +173,8 @@ class TrainConfig:
     # cross-entropy against (1 - e) * one-hot + e / C: softer segment posteriors, so that one
     # over-confident window does not decide the utterance's max-pooled decision alone
     label_smoothing: float = 0.0
+    # class weights (n / (C * count)) ** power: 1 = balanced (the loss tracks UAR), 0 = none
+    class_weight_power: float = 1.0
 
     def validate(self) -> None:
         positive = ("epochs", "batch_size", "learning_rate", "patience", "select_window")
@@ -186,6 +188,8 @@ class TrainConfig:
             raise ConfigError(f"train.lr_decay must be 'cosine' or 'none', got {self.lr_decay!r}")
         if not self.speed_perturb or min(self.speed_perturb) <= 0.5 or max(self.speed_perturb) >= 2.0:
             raise ConfigError(f"train.speed_perturb needs factors in (0.5, 2), got {self.speed_perturb}")
+        if not 0.0 <= self.class_weight_power <= 1.0:
+            raise ConfigError(f"train.class_weight_power must be in [0, 1], got {self.class_weight_power}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"train.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0.0 <= self.distill_weight <= 1.0:

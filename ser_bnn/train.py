@@ -147,10 +147,14 @@ def run_epoch(step, x: np.ndarray, y: np.ndarray, w: np.ndarray, batch_size: int
     return total_loss / max(n, 1), correct / max(n, 1)
 
 
-def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
-    """Balanced weights n / (C * count): the loss then tracks UAR rather than accuracy."""
+def class_weights(y: np.ndarray, n_classes: int, power: float = 1.0) -> dict[int, float]:
+    """Balanced weights (n / (C * count)) ** power, renormalized to a mean of 1 per example:
+    power 1 makes the loss track UAR rather than accuracy, 0 weighs every example alike, and
+    values in between soften the weight of rare classes."""
     counts = np.bincount(y, minlength=n_classes).astype(float)
-    return {c: float(len(y) / (n_classes * counts[c])) if counts[c] else 0.0 for c in range(n_classes)}
+    w = np.array([(len(y) / (n_classes * k)) ** power if k else 0.0 for k in counts])
+    w *= len(y) / max(float((w * counts).sum()), 1e-12)
+    return {c: float(w[c]) for c in range(n_classes)}
 
 
 def _smoothed(rows: list[dict], window: int) -> float:
@@ -272,7 +276,7 @@ def train_fold(
     start = int(epoch_v.numpy())
     rows = read_history(run_dir, start)
     writer = tf.summary.create_file_writer(str(run_dir / "tb"))
-    cw = class_weights(y_utt_train[versions[0].utt], len(labels))
+    cw = class_weights(y_utt_train[versions[0].utt], len(labels), t.class_weight_power)
     t_start = time.perf_counter()
     seconds_before = float(state.get("train_seconds", 0.0)) if state else 0.0
 

@@ -160,6 +160,24 @@ def test_label_smoothing_loss_matches_numpy_and_keras() -> None:
         TrainConfig(label_smoothing=1.0).validate()
 
 
+def test_class_weights_balance_and_soften() -> None:
+    from ser_bnn.train import class_weights
+
+    y = np.array([0] * 60 + [1] * 30 + [2] * 10)
+    for power in (0.0, 0.5, 1.0):
+        w = class_weights(y, 4, power)
+        assert w[3] == 0.0  # absent class
+        assert np.isclose(sum(w[int(c)] for c in y) / len(y), 1.0)  # mean weight per example 1
+    full = class_weights(y, 4, 1.0)
+    assert np.allclose([full[0] * 60, full[1] * 30, full[2] * 10], 100 / 3)  # each class weighs the same
+    assert class_weights(y, 4, 0.0) == {0: 1.0, 1: 1.0, 2: 1.0, 3: 0.0}
+    half = class_weights(y, 4, 0.5)
+    assert full[2] / full[0] > half[2] / half[0] > 1.0
+    assert np.isclose(half[2] / half[0], np.sqrt(6.0))
+    with pytest.raises(ConfigError, match="class_weight_power"):
+        TrainConfig(class_weight_power=1.5).validate()
+
+
 def test_gain_shifts_signal_frames_only() -> None:
     from ser_bnn.augment import random_gain
 

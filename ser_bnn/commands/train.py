@@ -24,6 +24,7 @@ OVERRIDES = {
     "binary_lr_scale": ("train", "binary_lr_scale"),
     "distill_weight": ("train", "distill_weight"),
     "label_smoothing": ("train", "label_smoothing"),
+    "class_weight_power": ("train", "class_weight_power"),
     "seed": ("train", "seed"),
     "norm": ("features", "norm"),
     "readout": ("model", "readout"),
@@ -70,6 +71,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--label-smoothing",
         type=float,
         help=f"smoothing e of the one-hot targets, in [0, 1) (default {t.label_smoothing})",
+    )
+    p.add_argument(
+        "--class-weight-power",
+        type=float,
+        help=f"class weights (n / (C * count)) ** P, in [0, 1]: 1 balanced, 0 none "
+        f"(default {t.class_weight_power})",
     )
     p.add_argument("--patience", type=int, help=f"early stopping on smoothed dev UAR (default {t.patience})")
     p.add_argument(
