@@ -116,7 +116,7 @@ def build_case(name: str, seed: int = 0) -> tuple[Any, bool]:
         inp = keras.Input((12, 32), batch_size=1)
         out = Loop(32, binary=True)(inp)
     elif base == "bcrnn_lstm":
-        from ser_bnn.layers import BinaryLSTM
+        from ser_bnn.lstm import BinaryLSTM
 
         inp = keras.Input((12, 64), batch_size=1)
         out = BinaryLSTM(16, readout="last")(inp)

@@ -133,7 +133,7 @@ def get_fused_lstm_class() -> type:
     import tensorflow as tf
     import tf_keras as keras
 
-    from ser_bnn.layers import BinaryLSTM
+    from ser_bnn.lstm import BinaryLSTM
 
     class FusedBinaryLSTM(BinaryLSTM):
         def call(self, inputs: Any, training: bool | None = None) -> tf.Tensor:

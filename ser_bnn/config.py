@@ -98,6 +98,9 @@ class ModelConfig:
     # BatchNorm on the LSTM input projection of all steps instead of the paper's alpha * beta scale
     # for that half (binary LSTMs train with normalized pre-activations: Ardakani et al., ICLR 2019)
     lstm_input_norm: bool = False
+    # scales of the binary LSTM's two products (ser_bnn.lstm): "shared" alpha * beta over [x_t, h]
+    # (paper), or "split": each half normalized by its fan-in, times learned per-unit gains
+    lstm_scales: str = "shared"
     # BiLSTM read-out: "last" state of each direction (paper), or the "mean" (or mean and std,
     # "meanstd") over time of each direction's outputs, zero-padded steps excluded
     readout: str = "mean"
@@ -131,6 +134,10 @@ class ModelConfig:
             raise ConfigError(f"model.input_levels must be in 1..32, got {self.input_levels}")
         if not 1 <= self.lstm_input_levels <= 8:
             raise ConfigError(f"model.lstm_input_levels must be in 1..8, got {self.lstm_input_levels}")
+        if self.lstm_scales not in ("shared", "split"):
+            raise ConfigError(f"model.lstm_scales must be 'shared' or 'split', got {self.lstm_scales!r}")
+        if self.lstm_scales == "split" and self.lstm_input_norm:
+            raise ConfigError("model.lstm_scales 'split' and lstm_input_norm both scale the LSTM input half")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"model.dropout must be in [0, 1), got {self.dropout}")
 

@@ -30,7 +30,8 @@ import tf_keras as keras
 
 from ser_bnn.config import Config, FeatureConfig, ModelConfig
 from ser_bnn.errors import ConfigError, ExportError, SerBnnError
-from ser_bnn.layers import BinaryConv2D, BinaryDense, BinaryLSTM, BinaryLSTMCell, ValidSteps
+from ser_bnn.layers import BinaryConv2D, BinaryDense, ValidSteps
+from ser_bnn.lstm import BinaryLSTM, BinaryLSTMCell
 from ser_bnn.thermometer import Thermometer
 
 ModelSpec = Config | tuple[ModelConfig, FeatureConfig]
@@ -81,6 +82,7 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
         "readout": mc.readout,
         "input_norm": mc.lstm_input_norm,
         "input_levels": mc.lstm_input_levels,
+        "scales": mc.lstm_scales,
     }
     h_fw = BinaryLSTM(mc.lstm_units, name="blstm_fw", **lstm)(x)
     h_bw = BinaryLSTM(mc.lstm_units, go_backwards=True, name="blstm_bw", **lstm)(x)

@@ -17,7 +17,8 @@ import numpy as np
 import tf_keras as keras
 
 from ser_bnn.config import Config
-from ser_bnn.layers import BinaryConv2D, BinaryDense, BinaryLSTM
+from ser_bnn.layers import BinaryConv2D, BinaryDense
+from ser_bnn.lstm import BinaryLSTM
 
 
 def _all_layers(layer: keras.layers.Layer) -> list[keras.layers.Layer]:

@@ -182,6 +182,21 @@ def test_lstm_input_norm_converts_bitpacked_with_parity() -> None:
 
 
 @pytest.mark.slow
+def test_lstm_split_scales_convert_bitpacked_with_parity() -> None:
+    cfg = small_config("bcrnn", lstm_scales="split")
+    model = trained_model(cfg, seed=7)
+    rng = np.random.default_rng(7)
+    for layer in ("blstm_fw", "blstm_bw"):  # gains far from their initial 1: the multipliers matter
+        cell = model.get_layer(layer).cell
+        for g in (cell.gain_x, cell.gain_h):
+            g.assign(rng.uniform(0.3, 4.0, size=g.shape).astype(np.float32))
+    fb = convert(model, cfg)
+    ops = inspect_tflite(fb)["ops"]
+    assert ops.get("LceBconv2d") == 6 and ops.get("WHILE") == 2, ops
+    assert interpreter_max_diff(fb, model, inputs()) <= 1e-5
+
+
+@pytest.mark.slow
 def test_readout_norm_converts_bitpacked_with_parity() -> None:
     cfg = small_config("bcrnn", readout_norm=True)
     model = trained_model(cfg, seed=5)

@@ -8,7 +8,7 @@ import tensorflow as tf
 import tf_keras as keras
 from conftest import lstm_with_weights, sign
 
-from ser_bnn.layers import BinaryLSTM
+from ser_bnn.lstm import BinaryLSTM
 
 B, T, CX, H = 3, 7, 10, 5
 
@@ -177,3 +177,49 @@ def test_input_levels_average_the_thermometer_products(x: np.ndarray) -> None:
     assert layer.mac_counts()[0] == T * 4 * H * (3 * CX + H)
     twin = BinaryLSTM(H, binary=False, input_levels=3)
     assert twin(x).shape == (B, H) and twin.mac_counts() == (0, T * 4 * H * (CX + H))
+
+
+def lstm_np_split(
+    x: np.ndarray, wx: np.ndarray, wh: np.ndarray, b: np.ndarray, gx: np.ndarray, gh: np.ndarray
+) -> np.ndarray:
+    """Split scales: z = g_x mean|x_t| sign(x_t) sign(W_x) / sqrt(C)
+    + g_h mean|h| sign(h) sign(W_h) / sqrt(H) + b."""
+    h = np.zeros((x.shape[0], wh.shape[0]))
+    c = np.zeros_like(h)
+    for t in range(x.shape[1]):
+        xt = x[:, t]
+        zx = gx * np.abs(xt).mean(axis=1, keepdims=True) * (sign(xt) @ sign(wx)) / np.sqrt(wx.shape[0])
+        zh = gh * np.abs(h).mean(axis=1, keepdims=True) * (sign(h) @ sign(wh)) / np.sqrt(wh.shape[0])
+        i, f, g, o = np.split(zx + zh + b, 4, axis=1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+    return h
+
+
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backward"])
+def test_split_scales_match_numpy(x: np.ndarray, go_backwards: bool) -> None:
+    layer, (wx, wh, b) = lstm_with_weights(H, CX, T, True, go_backwards, seed=7, scales="split")
+    rng = np.random.default_rng(8)
+    gx, gh = rng.uniform(0.5, 3.0, size=(2, 4 * H))
+    layer.cell.gain_x.assign(gx.astype(np.float32))
+    layer.cell.gain_h.assign(gh.astype(np.float32))
+    seq = x[:, ::-1] if go_backwards else x
+    np.testing.assert_allclose(
+        layer(x).numpy(), lstm_np_split(seq.astype(np.float64), wx, wh, b, gx, gh), rtol=1e-5, atol=1e-5
+    )
+    # the recurrent gain acts: scaling it changes the output
+    layer.cell.gain_h.assign(2 * gh.astype(np.float32))
+    assert not np.allclose(layer(x).numpy(), lstm_np_split(seq, wx, wh, b, gx, gh), atol=1e-4)
+
+
+def test_split_scales_are_learned_and_validated() -> None:
+    layer, _ = lstm_with_weights(H, CX, T, True, seed=9, scales="split")
+    names = {w.name.split("/")[-1].split(":")[0] for w in layer.trainable_weights}
+    assert {"gain_x", "gain_h"} <= names
+    assert BinaryLSTM.from_config(layer.get_config()).scales == "split"
+    float_twin, _ = lstm_with_weights(H, CX, T, False, seed=9, scales="split")  # float: no gains
+    assert not any("gain" in w.name for w in float_twin.weights)
+    with pytest.raises(ValueError, match="scales"):
+        BinaryLSTM(H, scales="other")
+    with pytest.raises(ValueError, match="choose one"):
+        BinaryLSTM(H, scales="split", input_norm=True)

@@ -40,6 +40,10 @@ def test_config_rejects_unknown_keys_and_bad_values(tmp_path):
         Config.load(tmp_path / "d.json")
     with pytest.raises(ConfigError):
         FeatureConfig(n_fft=500).validate()
+    with pytest.raises(ConfigError, match="lstm_scales"):
+        ModelConfig(lstm_scales="both").validate()
+    with pytest.raises(ConfigError, match="lstm_input_norm"):
+        ModelConfig(lstm_scales="split", lstm_input_norm=True).validate()
 
 
 def test_segment_samples_match_frames():

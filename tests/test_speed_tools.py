@@ -149,7 +149,7 @@ def test_fused_lstm_computes_the_same_function():
     import tensorflow as tf
     import tf_keras as keras
 
-    from ser_bnn.layers import BinaryLSTM
+    from ser_bnn.lstm import BinaryLSTM
 
     variants = _load("variants")
     fused_cls = variants.get_fused_lstm_class()

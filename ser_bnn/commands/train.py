@@ -31,6 +31,7 @@ OVERRIDES = {
     "dropout": ("model", "dropout"),
     "input_levels": ("model", "input_levels"),
     "lstm_input_levels": ("model", "lstm_input_levels"),
+    "lstm_scales": ("model", "lstm_scales"),
 }
 
 
@@ -143,6 +144,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--lstm-input-norm",
         action="store_true",
         help="BatchNorm on the LSTM input projection (not the paper)",
+    )
+    p.add_argument(
+        "--lstm-scales",
+        choices=("shared", "split"),
+        help=f"scales of the binary LSTM's input and recurrent products (default {m.lstm_scales}): "
+        "shared alpha * beta (paper), or split: each normalized by its fan-in with learned gains",
     )
     p.add_argument(
         "--readout-norm", action="store_true", help="BatchNorm on the BiLSTM read-out (before the FC layer)"

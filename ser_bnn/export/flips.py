@@ -110,7 +110,8 @@ class FlipProbe:
         import tensorflow as tf
         import tf_keras as keras
 
-        from ser_bnn.layers import BinaryConv2D, BinaryDense, BinaryLSTM
+        from ser_bnn.layers import BinaryConv2D, BinaryDense
+        from ser_bnn.lstm import BinaryLSTM
 
         self.roles = roles
         inner = _inner_network(keras_model)
