@@ -26,7 +26,7 @@ or given with --run RUN_NAME=DIR; or untrained: latency and size only):
 Unrolled and fused variants compute the same function as the run they come from (the parity gate
 compares them with that run's unchanged Keras model), so they have its UAR.
 
-Fused per-step scales (without touching ser_bnn/layers.py): the binary LSTM step computes
+Fused per-step scales (without touching ser_bnn/lstm.py): the binary LSTM step computes
 z = alpha * beta_t * (P_t + R(h)) + b with beta_t = (C mean|x_t| + H mean|h|) / (C + H). With
 a = alpha / (C + H) (a constant per gate unit) that is z = (S_t + sum|h|) * (a P_t + a R(h)) + b,
 where a P_t and S_t = sum|x_t| are computed for all steps before the loop and the constant
