@@ -47,8 +47,8 @@ def offline_decisions(run_dir: Path, test: list, progress: bool) -> dict[str, st
     model, cfg = load_trained(run_dir)
     labels = list(cfg.labels)
     seg = network_inputs(test, cfg.features, None, None, progress)
-    metrics = evaluate_segments(model, seg, [labels.index(u.label) for u in test], labels)
-    return metrics["predictions"]
+    y = [labels.index(u.label) for u in test]
+    return evaluate_segments(model, seg, y, labels, cfg.model.pooling)["predictions"]
 
 
 def uar(decisions: dict[str, str | None], truth: dict[str, str], labels: list[str]) -> dict:

@@ -111,6 +111,9 @@ class ModelConfig:
     # on the BiLSTM read-out (only before a float FC layer: a dropped 0 in front of a binary layer
     # would become sign(0) = +1) and before the classifier; training only
     dropout: float = 0.3
+    # utterance decision from its speech segments' posteriors (ser_bnn.segments.pool_posteriors):
+    # "max" per class (paper) or "mean-log" (geometric mean); saved in the export's sidecar
+    pooling: str = "max"
 
     @property
     def binary(self) -> bool:
@@ -134,6 +137,8 @@ class ModelConfig:
             raise ConfigError(f"model.input_levels must be in 1..32, got {self.input_levels}")
         if not 1 <= self.lstm_input_levels <= 8:
             raise ConfigError(f"model.lstm_input_levels must be in 1..8, got {self.lstm_input_levels}")
+        if self.pooling not in ("max", "mean-log"):
+            raise ConfigError(f"model.pooling must be 'max' or 'mean-log', got {self.pooling!r}")
         if self.lstm_scales not in ("shared", "split"):
             raise ConfigError(f"model.lstm_scales must be 'shared' or 'split', got {self.lstm_scales!r}")
         if self.lstm_scales == "split" and self.lstm_input_norm:
@@ -331,8 +336,9 @@ def default_config() -> Config:
     """The best recipe measured (README, `benchmarks/ablation.py`): the paper's BCRNN shape with its
     first conv in float (one 5x3x1x128 float kernel: binarizing the log-Mel input cost 3 points of
     dev UAR, and the 1-channel binary conv is the slowest op on x86), speaker standardization,
-    mean read-out, dropout, augmentation and the schedule of `TrainConfig`."""
-    return Config(model=ModelConfig(binary_first_layer=False))
+    mean read-out, dropout, augmentation and the schedule of `TrainConfig`; utterances decided by
+    the geometric mean of their segments' posteriors (`benchmarks/pooling.py`)."""
+    return Config(model=ModelConfig(binary_first_layer=False, pooling="mean-log"))
 
 
 PRESETS = {"default": default_config, "paper": paper_config}

@@ -15,6 +15,7 @@ from ser_bnn.errors import SerBnnError
 from ser_bnn.features import SegmentSet
 from ser_bnn.metrics import confusion_matrix, pool_utterances, scores
 from ser_bnn.rundir import finish_run, load_trained, read_state
+from ser_bnn.segments import POOLINGS
 
 _PREDICT_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -39,16 +40,22 @@ def predict_segments(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray: 
     return np.concatenate(out) if out else np.zeros((0, model.outputs[0].shape[-1]), np.float32)
 
 
-def evaluate_segments(model, seg: SegmentSet, y_utt: Sequence[int], labels: Sequence[str]) -> dict:  # noqa: ANN001
-    """Max-pool the posteriors of the speech segments per utterance (as `ser-bnn predict` does; an
-    utterance without any speech segment, counted in `n_no_speech`, pools over all of its segments),
-    then UAR / WA / recall / confusion."""
+def evaluate_segments(  # noqa: ANN201
+    model,  # noqa: ANN001
+    seg: SegmentSet,
+    y_utt: Sequence[int],
+    labels: Sequence[str],
+    pooling: str = "max",
+) -> dict:
+    """Pool the posteriors of the speech segments per utterance with the model's rule (`pooling`:
+    "max" or "mean-log", as `ser-bnn predict` does; an utterance without any speech segment, counted
+    in `n_no_speech`, pools over all of its segments), then UAR / WA / recall / confusion."""
     n = len(seg.ids)
     speech = seg.speech if seg.speech is not None else np.ones(len(seg.utt), bool)
     has_speech = np.bincount(seg.utt[speech], minlength=n) > 0
     keep = speech | ~has_speech[seg.utt]
     post = predict_segments(model, seg.x[keep])
-    pooled = pool_utterances(post, seg.utt[keep], n)
+    pooled = pool_utterances(post, seg.utt[keep], n, pooling)
     pred = pooled.argmax(axis=1)
     cm = confusion_matrix(y_utt, pred, len(labels))
     out = scores(cm, labels)
@@ -62,7 +69,21 @@ def _fold_dirs(run_dir: Path) -> list[Path]:
     return sorted(p.parent for p in run_dir.glob("*/split.json"))
 
 
-def evaluate_fold_dir(run_dir: Path, data_dir: str | None, cache_dir: Path | None, progress: bool) -> dict:
+def set_pooling(run_dir: Path, pooling: str | None) -> Config:
+    """The run's config; with `pooling`, that decision rule is written into its config.json first
+    (pooling acts after the network, so a trained run can change it; export then uses it too)."""
+    import dataclasses
+
+    cfg = Config.load(run_dir / "config.json")
+    if pooling is not None and pooling != cfg.model.pooling:
+        cfg = cfg.replace(model=dataclasses.replace(cfg.model, pooling=pooling)).validate()
+        cfg.save(run_dir / "config.json")
+    return cfg
+
+
+def evaluate_fold_dir(
+    run_dir: Path, data_dir: str | None, cache_dir: Path | None, progress: bool, pooling: str | None = None
+) -> dict:
     from ser_bnn.corpora import load_corpus
     from ser_bnn.normalization import network_inputs
 
@@ -73,6 +94,7 @@ def evaluate_fold_dir(run_dir: Path, data_dir: str | None, cache_dir: Path | Non
             "finish it with `ser-bnn train --resume --out DIR`"
         )
     split = json.loads((run_dir / "split.json").read_text())
+    set_pooling(run_dir, pooling)
     model, cfg = load_trained(run_dir)
     corpus = load_corpus(cfg.dataset, data_dir, **cfg.corpus_options)  # as training read it
     by_id = {u.id: u for u in corpus.utterances}
@@ -84,34 +106,46 @@ def evaluate_fold_dir(run_dir: Path, data_dir: str | None, cache_dir: Path | Non
     test = [by_id[i] for i in split["test"]]
     labels = list(cfg.labels)
     seg = network_inputs(test, cfg.features, None, cache_dir, progress)
-    metrics = evaluate_segments(model, seg, [labels.index(u.label) for u in test], labels)
+    y = [labels.index(u.label) for u in test]
+    metrics = evaluate_segments(model, seg, y, labels, cfg.model.pooling)
     old = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").is_file() else {}
     for k in ("epochs_trained", "best_epoch", "train_seconds", "best_dev_uar", "dev_speakers"):
         if k in old:
             metrics[k] = old[k]
     metrics.update(
-        split=split["split"], fold=split["fold"], test_speakers=split["test_speakers"], model=cfg.model.name
+        split=split["split"],
+        fold=split["fold"],
+        test_speakers=split["test_speakers"],
+        model=cfg.model.name,
+        pooling=cfg.model.pooling,
     )
     finish_run(run_dir, metrics)
     return metrics
 
 
 def evaluate_run(
-    run_dir: Path, data_dir: str | None = None, cache_dir: Path | None = None, progress: bool = True
+    run_dir: Path,
+    data_dir: str | None = None,
+    cache_dir: Path | None = None,
+    progress: bool = True,
+    pooling: str | None = None,
 ) -> dict:
-    """Evaluate a run directory; for LOSO runs, every fold and the aggregate."""
+    """Evaluate a run directory; for LOSO runs, every fold and the aggregate. `pooling` ("max" or
+    "mean-log") first sets the run's decision rule (`set_pooling`)."""
     from ser_bnn.experiment import aggregate_folds
 
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
         raise SerBnnError(f"{run_dir} is not a run directory (no config.json)")
+    if pooling is not None and pooling not in POOLINGS:
+        raise SerBnnError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
     if (run_dir / "split.json").is_file():
-        return evaluate_fold_dir(run_dir, data_dir, cache_dir, progress)
+        return evaluate_fold_dir(run_dir, data_dir, cache_dir, progress, pooling)
     folds = _fold_dirs(run_dir)
     state = read_state(run_dir)
     if not folds or state is None or state.get("status") != "complete":
         raise SerBnnError(f"{run_dir} is not a finished run; finish it with `ser-bnn train --resume`")
-    per_fold = [evaluate_fold_dir(f, data_dir, cache_dir, progress) for f in folds]
-    cfg = Config.load(run_dir / "config.json")
+    per_fold = [evaluate_fold_dir(f, data_dir, cache_dir, progress, pooling) for f in folds]
+    cfg = set_pooling(run_dir, pooling)
     split = json.loads((folds[0] / "split.json").read_text())["split"]
     return aggregate_folds(run_dir, per_fold, split, cfg.model.name)

@@ -8,15 +8,24 @@ from pathlib import Path
 import numpy as np
 
 from ser_bnn.io import atomic_write
+from ser_bnn.segments import LOG_FLOOR, POOLINGS
 
 
-def pool_utterances(posteriors: np.ndarray, utt: np.ndarray, n_utts: int) -> np.ndarray:
-    """Max-pool segment posteriors [N, C] into utterance scores [n_utts, C] (paper section 4.2)."""
-    out = np.full((n_utts, posteriors.shape[1]), -np.inf)
-    np.maximum.at(out, utt, posteriors)
-    if np.isinf(out).any():
+def pool_utterances(posteriors: np.ndarray, utt: np.ndarray, n_utts: int, pooling: str = "max") -> np.ndarray:
+    """Pool segment posteriors [N, C] into utterance scores [n_utts, C]: `segments.pool_posteriors`
+    ("max": paper section 4.2; "mean-log": geometric mean) for every utterance at once."""
+    counts = np.bincount(utt, minlength=n_utts)
+    if (counts[:n_utts] == 0).any():
         raise ValueError("an utterance has no segment")
-    return out
+    if pooling == "max":
+        out = np.full((n_utts, posteriors.shape[1]), -np.inf)
+        np.maximum.at(out, utt, posteriors)
+        return out
+    if pooling == "mean-log":
+        logs = np.zeros((n_utts, posteriors.shape[1]))
+        np.add.at(logs, utt, np.log(np.maximum(np.asarray(posteriors, np.float64), LOG_FLOOR)))
+        return np.exp(logs / counts[:n_utts, None])
+    raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")
 
 
 def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> np.ndarray:

@@ -18,13 +18,15 @@ Pipeline per file (the same as training and evaluation):
 4. speech gating (`ser_bnn.gating`, computed inside the graph): windows with fewer than
    `MIN_SPEECH_FRAMES` speech frames are not classified and do not update the statistics; a
    file without a speech window reports "no speech", never an emotion;
-5. max-pool the posteriors of the speech windows per class (paper, section 4.2); the emotion
-   is the argmax.
+5. pool the posteriors of the speech windows per class with the sidecar's rule (`pooling`:
+   "max", paper section 4.2, or "mean-log", their geometric mean; `ser_bnn.segments`); the
+   emotion is the argmax.
 
 Decisions:
-- The printed scores are the max-pooled vector renormalised to sum to 1. The raw max-pooled
-  vector does not sum to 1 (each entry is a different window's maximum); both are in `--json`
-  (`scores` and `pooled_max`), with the per-window posteriors. The argmax is the same.
+- The printed scores are the pooled vector renormalised to sum to 1. The raw pooled vector does
+  not sum to 1 (with "max" each entry is a different window's maximum); both are in `--json`
+  (`scores` and `pooled`, with `pooling` and, whatever the rule, the per-class maximum
+  `pooled_max`), with the per-window posteriors. The argmax of `scores` and `pooled` is the same.
 - Windows that are digital silence (every sample exactly 0, e.g. a 3 s pause in a long file)
   carry no information and are left out of the pooling. A file whose samples are all zero is
   an error ("no signal"): any emotion printed for it would be the network's bias, not a result.
@@ -53,7 +55,7 @@ from ser_bnn.gating import is_speech
 from ser_bnn.interpreter import LceInterpreter
 from ser_bnn.model_io import Roles, WindowOutput, find_roles, invoke
 from ser_bnn.normalization import NormStats
-from ser_bnn.segments import window_starts
+from ser_bnn.segments import POOLINGS, pool_posteriors, window_starts
 
 MIN_SECONDS = 0.1
 SHORT_NOTE_SECONDS = 1.0
@@ -73,6 +75,7 @@ class DeployedModel:
     description_source: str  # "sidecar", "embedded metadata" or "labels.txt"
     description: dict[str, Any] = field(default_factory=dict)
     roles: Roles | None = None
+    pooling: str = "max"  # the sidecar's rule (`ser_bnn.segments.pool_posteriors`)
 
     @property
     def takes_stats(self) -> bool:
@@ -137,6 +140,9 @@ def load_deployed(path: str | Path, num_threads: int = 1, fast: bool = False) ->
     hop = int(desc.get("hop_samples", features.segment_hop_samples))
     if window != features.segment_samples or hop <= 0:
         raise SerBnnError(f"{interp_name}: inconsistent window/hop in {source}")
+    pooling = str(desc.get("pooling", "max"))
+    if pooling not in POOLINGS:
+        raise SerBnnError(f"{interp_name}: unknown pooling {pooling!r} in {source}")
     return DeployedModel(
         path=path,
         interpreter=interp,
@@ -148,6 +154,7 @@ def load_deployed(path: str | Path, num_threads: int = 1, fast: bool = False) ->
         description_source=source,
         description=desc,
         roles=roles,
+        pooling=pooling,
     )
 
 
@@ -273,16 +280,19 @@ def predict_file(
         notes.append(f"{silent} silent window(s) left out of the pooling")
     result: dict[str, Any] = {"file": str(path), "duration_s": round(seconds, 3)}
     if not post:
-        result.update(emotion=None, status="no speech", scores=None, pooled_max=None)
+        result.update(emotion=None, status="no speech", pooling=model.pooling, scores=None, pooled=None)
+        result["pooled_max"] = None
     else:
         p = np.stack(post)
-        pooled = p.max(axis=0)
+        pooled = pool_posteriors(p, model.pooling)
         scores = pooled / pooled.sum()
         result.update(
             emotion=model.labels[int(np.argmax(pooled))],
             status="ok",
+            pooling=model.pooling,
             scores={lab: float(s) for lab, s in zip(model.labels, scores, strict=True)},
-            pooled_max={lab: float(s) for lab, s in zip(model.labels, pooled, strict=True)},
+            pooled={lab: float(s) for lab, s in zip(model.labels, pooled, strict=True)},
+            pooled_max={lab: float(s) for lab, s in zip(model.labels, p.max(axis=0), strict=True)},
         )
         skipped = sum(not r["speech"] for r in rows)
         if skipped:
@@ -299,7 +309,7 @@ def predict_file(
 
 
 def format_table(results: list[dict[str, Any]], labels: list[str]) -> str:
-    """One row per file: emotion, then the renormalised max-pooled scores per class."""
+    """One row per file: emotion, then the renormalised pooled scores per class."""
     if not results:
         return ""
     fw = max(len("file"), *(len(r["file"]) for r in results))

@@ -36,9 +36,27 @@ def segment_waveform(wave: np.ndarray, cfg: FeatureConfig, hop_frames: int | Non
     return out
 
 
+POOLINGS = ("max", "mean-log")
+LOG_FLOOR = 1e-7  # posteriors are floored here before the log of "mean-log"
+
+
 def max_pool_posteriors(posteriors: np.ndarray) -> np.ndarray:
     """Utterance decision from segment posteriors [n_segments, n_classes] (paper section 4.2)."""
+    return pool_posteriors(posteriors, "max")
+
+
+def pool_posteriors(posteriors: np.ndarray, pooling: str) -> np.ndarray:
+    """One utterance's scores from its segment posteriors [n_segments, n_classes].
+
+    "max" (paper): the per-class maximum over segments. "mean-log": exp of the per-class mean of
+    log(max(p, LOG_FLOOR)), the geometric mean (the product rule: segments as independent
+    evidence). The decision is the argmax either way; neither vector sums to 1.
+    """
     p = np.asarray(posteriors, dtype=np.float64)
     if p.ndim != 2 or len(p) == 0:
         raise ValueError(f"expected [n_segments, n_classes] posteriors, got shape {p.shape}")
-    return p.max(axis=0)
+    if pooling == "max":
+        return p.max(axis=0)
+    if pooling == "mean-log":
+        return np.exp(np.log(np.maximum(p, LOG_FLOOR)).mean(axis=0))
+    raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {pooling!r}")

@@ -303,7 +303,9 @@ def train_fold(
         loss, acc = run_epoch(step, x_epoch, y_epoch, w_epoch, t.batch_size)
         if not np.isfinite(loss):
             raise SerBnnError(f"training diverged (loss {loss}) at epoch {epoch + 1}; try a lower --lr")
-        dev = evaluate_segments(model, seg_dev, y_dev, labels) if seg_dev is not None else None
+        dev = None
+        if seg_dev is not None:
+            dev = evaluate_segments(model, seg_dev, y_dev, labels, cfg.model.pooling)
         row = {
             "epoch": epoch + 1,
             "loss": round(loss, 5),
@@ -351,6 +353,7 @@ def train_fold(
         test_speakers=list(fold.test_speakers),
         dev_speakers=split_info["dev_speakers"],
         model=cfg.model.name,
+        pooling=cfg.model.pooling,
         epochs_trained=len(rows),
         best_epoch=_best_epoch(rows),
         train_seconds=round(train_seconds, 1),
@@ -379,4 +382,4 @@ def evaluate_fold(model, cfg: Config, fold, cache_dir: Path | None = None, progr
     labels = list(cfg.labels)
     seg = network_inputs(fold.test, cfg.features, None, cache_dir, progress)
     y = [labels.index(u.label) for u in fold.test]
-    return evaluate_segments(model, seg, y, labels)
+    return evaluate_segments(model, seg, y, labels, cfg.model.pooling)

@@ -302,3 +302,33 @@ def test_make_golden_on_tiny_model(tiny_export: dict, emodb_dir: Path, tmp_path:
         r = predict_file(model, emodb_dir / f["wav"])
         assert np.array_equal(np.float32(r["window_posteriors"]), np.float32(f["posteriors"]))
     assert _check_stats_stream(doc) >= 1  # the tiny model has the speaker_stats input (norm "speaker")
+
+
+def test_sidecar_pooling_rule_decides(tiny_export: dict, emodb_dir: Path, tmp_path: Path) -> None:
+    """A "mean-log" sidecar pools the same window posteriors by their geometric mean; an unknown rule
+    is refused when the model is loaded."""
+    from ser_bnn.errors import SerBnnError
+    from ser_bnn.export.artifact import sidecar_paths
+    from ser_bnn.predict import load_deployed, predict_file
+
+    src = Path(tiny_export["model"])
+    dst = tmp_path / "m.tflite"
+    shutil.copy(src, dst)
+    side = json.loads(sidecar_paths(src)["sidecar"].read_text())
+    assert side["pooling"] == "max"
+    side["pooling"] = "mean-log"
+    sidecar_paths(dst)["sidecar"].write_text(json.dumps(side))
+    wav = emodb_dir / "wav" / "08b03Tc.wav"  # 9 s: three windows
+    ref, geo = predict_file(load_deployed(src), wav), predict_file(load_deployed(dst), wav)
+    labels = side["labels"]
+    post = np.array(geo["window_posteriors"], np.float64)
+    assert len(post) >= 2 and np.array_equal(post, np.array(ref["window_posteriors"], np.float64))
+    want = np.exp(np.log(np.maximum(post, 1e-7)).mean(axis=0))
+    np.testing.assert_allclose([geo["pooled"][k] for k in labels], want, rtol=1e-6)
+    assert geo["pooling"] == "mean-log" and ref["pooling"] == "max"
+    assert geo["emotion"] == labels[int(np.argmax(want))]
+    assert geo["pooled_max"] == ref["pooled_max"] == ref["pooled"]
+    side["pooling"] = "median"
+    sidecar_paths(dst)["sidecar"].write_text(json.dumps(side))
+    with pytest.raises(SerBnnError, match="unknown pooling 'median'"):
+        load_deployed(dst)

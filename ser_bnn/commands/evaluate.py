@@ -14,6 +14,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", help="run directory written by `ser-bnn train`")
     p.add_argument("--data-dir", default=None, help="corpus location if it moved since training")
     p.add_argument("--cache-dir", default=None, help="feature cache directory")
+    p.add_argument(
+        "--pooling",
+        choices=("max", "mean-log"),
+        help="set the run's utterance decision rule first (written to its config.json; export uses it)",
+    )
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -30,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         cache_dir=Path(args.cache_dir) if args.cache_dir else None,
         progress=not args.no_progress,
+        pooling=args.pooling,
     )
     print(finish_summary(run_dir, metrics, time.perf_counter() - t0))
     print(json.dumps({k: metrics[k] for k in ("uar", "wa")}))

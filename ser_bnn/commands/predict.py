@@ -21,7 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--json",
         action="store_true",
-        help="print JSON: per file emotion, scores, max-pooled and per-window posteriors",
+        help="print JSON: per file emotion, scores, pooled (with the rule) and per-window posteriors",
     )
     p.add_argument(
         "--hop",

@@ -110,7 +110,7 @@ def describe(cfg: Config, input_kind: str, info_in: Any, info_out: Any) -> dict[
         "sample_rate": fc.sample_rate,
         "window_samples": fc.segment_samples,
         "hop_samples": fc.segment_hop_samples,
-        "pooling": "max",
+        "pooling": cfg.model.pooling,
     }
     if roles.speaker_stats is not None:
         desc["speaker_stats"] = {

@@ -50,7 +50,7 @@ import org.serbnn.core.Windowing;
 /**
  * Live mode: the microphone feeds a ring buffer; every hop the latest 3 s window is classified and the
  * posteriors are smoothed (or max-pooled) ({@link LiveClassifier}). File mode: a picked or bundled WAV is
- * streamed through the windows `ser-bnn predict` uses, each classified, max-pooled, with predict's
+ * streamed through the windows `ser-bnn predict` uses, each classified, pooled by the sidecar's rule, with predict's
  * rules for silent windows and short or silent files ({@link UtteranceClassifier}). All inference runs
  * on one background thread; which buttons accept taps is {@link ControlState}'s decision.
  *
@@ -624,7 +624,8 @@ public final class MainActivity extends Activity implements LiveClassifier.Liste
         if (r.noSpeech()) {
             sb.append("no window has speech: no emotion (as ser-bnn predict)");
         } else {
-            sb.append("scores: max-pooled over the speech windows, renormalised (as ser-bnn predict)");
+            sb.append("scores: pooled (").append(mi.pooling)
+                    .append(") over the speech windows, renormalised (as ser-bnn predict)");
         }
         return sb.toString();
     }

@@ -70,6 +70,8 @@ public final class ModelInfo {
     /** The sidecar's {@code inputs} / {@code outputs} (empty when it lists none). */
     public final List<TensorSpec> inputs;
     public final List<TensorSpec> outputs;
+    /** The utterance decision rule ({@link Pooling#MAX} when the sidecar names none). */
+    public final String pooling;
     private final SpeakerStatsRule statsRule; // null: the sidecar describes no speaker_stats input
     private final Gating gating; // null: the sidecar describes no gating outputs
 
@@ -83,6 +85,13 @@ public final class ModelInfo {
      */
     public ModelInfo(List<String> labels, int sampleRate, int windowSamples, int hopSamples, int nMels,
             List<TensorSpec> inputs, List<TensorSpec> outputs, SpeakerStatsRule statsRule, Gating gating) {
+        this(labels, sampleRate, windowSamples, hopSamples, nMels, inputs, outputs, statsRule, gating, Pooling.MAX);
+    }
+
+    /** @param pooling {@link Pooling#MAX} or {@link Pooling#MEAN_LOG} */
+    public ModelInfo(List<String> labels, int sampleRate, int windowSamples, int hopSamples, int nMels,
+            List<TensorSpec> inputs, List<TensorSpec> outputs, SpeakerStatsRule statsRule, Gating gating,
+            String pooling) {
         if (labels.size() < 2) {
             throw new IllegalArgumentException("need at least 2 labels, got " + labels.size());
         }
@@ -104,6 +113,7 @@ public final class ModelInfo {
                 outputs == null ? Collections.<TensorSpec>emptyList() : outputs));
         this.statsRule = statsRule;
         this.gating = gating;
+        this.pooling = Pooling.checkRule(pooling);
         if (statsRule != null && statsRule.defaultMean().length != 0 && statsRule.defaultMean().length != nMels) {
             throw new IllegalArgumentException("speaker_stats.default: " + statsRule.defaultMean().length
                     + " bands, the model has " + nMels);
@@ -170,7 +180,15 @@ public final class ModelInfo {
         List<TensorSpec> outputs = null;
         SpeakerStatsRule statsRule = null;
         Gating gating = null;
+        String pooling = Pooling.MAX;
         if (root != null) {
+            Object pool = root.opt("pooling");
+            if (pool != null && pool != JSONObject.NULL) {
+                if (!(pool instanceof String)) {
+                    throw new IllegalArgumentException("pooling: expected a string");
+                }
+                pooling = Pooling.checkRule((String) pool);
+            }
             Object l = first(root, "labels", "config.labels");
             if (l != null) {
                 if (!(l instanceof JSONArray)) {
@@ -246,7 +264,7 @@ public final class ModelInfo {
         }
         List<String> labels = fromTxt != null ? fromTxt : fromJson;
         ModelInfo info = new ModelInfo(labels, rate, window, hop > 0 ? hop : window, nMels, inputs, outputs,
-                statsRule, gating);
+                statsRule, gating, pooling);
         info.checkTensors();
         return info;
     }

@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * File mode, the same decisions as {@code ser-bnn predict} ({@code ser_bnn/predict.py}): cut a recording
  * into windows ({@link WindowCutter}, the rule of {@link Windowing}) as it is read, run each through the
- * model ({@link ModelRunner}), max-pool the posteriors of the speech windows ({@link Pooling#maxPool}) and
- * name the winning class.
+ * model ({@link ModelRunner}), pool the posteriors of the speech windows with the sidecar's rule
+ * ({@link Pooling#pool}: max, the paper's, unless it names another) and name the winning class.
  * <ul>
  *   <li>Windows whose samples are all exactly 0 (digital silence) are not run and left out of the
  *       pooling.</li>
@@ -24,7 +24,7 @@ import java.util.List;
  *   <li>A recording shorter than {@link #MIN_SECONDS} is refused ("too short"), before any window is
  *       classified; a recording whose samples are all zero is refused ("no signal").</li>
  *   <li>{@link Result#scores} is the pooled vector renormalised to sum to 1 (what predict prints);
- *       {@link Result#pooled} the raw max-pooled one. Recordings under {@link #SHORT_NOTE_SECONDS}, dropped
+ *       {@link Result#pooled} the raw pooled one. Recordings under {@link #SHORT_NOTE_SECONDS}, dropped
  *       silent windows and windows without speech give the same notes as predict.</li>
  * </ul>
  * Memory is one window plus one row per window, whatever the recording's length.
@@ -69,7 +69,7 @@ public final class UtteranceClassifier {
         public final long[] windowStarts;
         /** Posteriors of the classified windows, in order. */
         public final float[][] posteriors;
-        /** Max over windows per class (predict's pooled_max); null without speech. */
+        /** The pooled vector (predict's pooled; with max pooling also its pooled_max); null without speech. */
         public final float[] pooled;
         /** {@link #pooled} / its sum (predict's scores); null without speech. */
         public final float[] scores;
@@ -126,6 +126,7 @@ public final class UtteranceClassifier {
     private final boolean takesStats;
     private final SpeakerStatsRule rule;
     private final Gating gating;
+    private final String pooling;
 
     /**
      * @param statsBands bands of the model's statistics tensors, 0 for a model without them
@@ -133,6 +134,12 @@ public final class UtteranceClassifier {
      */
     public UtteranceClassifier(ModelRunner runner, List<String> labels, int sampleRate, int window, int hop,
             int statsBands, boolean takesStats, SpeakerStatsRule rule, Gating gating) {
+        this(runner, labels, sampleRate, window, hop, statsBands, takesStats, rule, gating, Pooling.MAX);
+    }
+
+    /** @param pooling {@link Pooling#MAX} or {@link Pooling#MEAN_LOG} */
+    public UtteranceClassifier(ModelRunner runner, List<String> labels, int sampleRate, int window, int hop,
+            int statsBands, boolean takesStats, SpeakerStatsRule rule, Gating gating, String pooling) {
         if (sampleRate <= 0 || window <= 0 || hop <= 0) {
             throw new IllegalArgumentException("sample rate, window and hop must be positive, got " + sampleRate
                     + ", " + window + ", " + hop);
@@ -149,6 +156,7 @@ public final class UtteranceClassifier {
         this.takesStats = takesStats;
         this.rule = rule != null ? rule : SpeakerStatsRule.defaults();
         this.gating = gating != null ? gating : Gating.defaults();
+        this.pooling = Pooling.checkRule(pooling);
         newStream(null); // checks the band count
     }
 
@@ -159,17 +167,23 @@ public final class UtteranceClassifier {
 
     /** A probabilities-only model with the model's labels, rate, window and file-mode hop. */
     public UtteranceClassifier(Classifier classifier, ModelInfo info) {
-        this(classifier, info.labels, info.sampleRate, info.windowSamples, info.hopSamples);
+        this(new ClassifierRunner(classifier), info.labels, info.sampleRate, info.windowSamples, info.hopSamples, 0,
+                false, null, null, info.pooling);
     }
 
     /**
      * The model as its sidecar ({@code info}) and tensors ({@code roles}; null to trust the sidecar) describe
-     * it, with the sidecar's labels, rate, window, file-mode hop, statistics rule and gating.
+     * it, with the sidecar's labels, rate, window, file-mode hop, statistics rule, gating and pooling.
      */
     public UtteranceClassifier(ModelRunner runner, ModelInfo info, TensorRoles roles) {
         this(runner, info.labels, info.sampleRate, info.windowSamples, info.hopSamples,
                 statsBands(info, roles), roles != null ? roles.takesStats() : info.takesSpeakerStats(),
-                info.speakerStatsRule(), info.gating());
+                info.speakerStatsRule(), info.gating(), info.pooling);
+    }
+
+    /** The utterance decision rule ({@link Pooling#MAX} or {@link Pooling#MEAN_LOG}). */
+    public String pooling() {
+        return pooling;
     }
 
     private static int statsBands(ModelInfo info, TensorRoles roles) {
@@ -269,7 +283,7 @@ public final class UtteranceClassifier {
             return new Result(Gating.NO_SPEECH, startArray, posteriors, null, null, -1, null, n, sampleRate, silent,
                     windows, after, Collections.unmodifiableList(notes));
         }
-        float[] pooled = Pooling.maxPool(posteriors);
+        float[] pooled = Pooling.pool(posteriors, pooling);
         float sum = 0f;
         for (float v : pooled) {
             sum += v;

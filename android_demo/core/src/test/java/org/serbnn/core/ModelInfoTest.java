@@ -30,6 +30,15 @@ public class ModelInfoTest {
         assertEquals(16000, top.sampleRate);
         assertEquals(48000, top.windowSamples);
         assertEquals(16000, top.hopSamples);
+        assertEquals(Pooling.MAX, top.pooling); // no "pooling": the paper's max
+        String geo = "{\"labels\": [\"a\", \"b\"], \"pooling\": \"mean-log\"}";
+        assertEquals(Pooling.MEAN_LOG, ModelInfo.fromSidecars(null, geo).pooling);
+        try {
+            ModelInfo.fromSidecars(null, geo.replace("mean-log", "median"));
+            org.junit.Assert.fail("expected IllegalArgumentException");
+        } catch (IllegalArgumentException e) {
+            assertEquals("pooling must be \"max\" or \"mean-log\", got \"median\"", e.getMessage());
+        }
         ModelInfo nested = ModelInfo.fromSidecars("x\ny\n",
                 "{\"config\": {\"labels\": [\"x\", \"y\"], \"features\": {\"sample_rate\": 8000,"
                         + " \"segment_frames\": 100, \"segment_hop_frames\": 50, \"hop_length\": 80}}}");

@@ -3,6 +3,7 @@ package org.serbnn.core;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNull;
+import static org.junit.Assert.fail;
 
 import org.junit.Test;
 
@@ -13,6 +14,35 @@ public class PoolingTest {
         assertArrayEquals(new float[] {0.6f, 0.7f, 0.6f}, Pooling.maxPool(p), 0f);
         assertEquals(1, Pooling.argmax(Pooling.maxPool(p)));
         assertEquals(0, Pooling.argmax(new float[] {0.5f, 0.5f})); // first on ties, as numpy
+    }
+
+    @Test
+    public void meanLogPoolIsTheGeometricMean() {
+        float[][] p = {{0.7f, 0.25f, 0.05f}, {0.7f, 0.25f, 0.05f}, {0.25f, 0.72f, 0.03f}};
+        float[] g = Pooling.meanLogPool(p);
+        for (int c = 0; c < 3; c++) {
+            assertEquals(Math.cbrt((double) p[0][c] * p[1][c] * p[2][c]), g[c], 1e-6);
+        }
+        assertEquals(1, Pooling.argmax(Pooling.pool(p, Pooling.MAX))); // one confident window decides
+        assertEquals(0, Pooling.argmax(Pooling.pool(p, Pooling.MEAN_LOG))); // two agreeing windows decide
+        assertArrayEquals(g, Pooling.pool(p, "mean-log"), 0f);
+        float[] floored = Pooling.meanLogPool(new float[][] {{0f, 1f}, {1f, 0f}}); // log(0) is floored
+        assertEquals(Math.sqrt(Pooling.LOG_FLOOR), floored[0], 1e-9);
+    }
+
+    @Test
+    public void unknownRuleIsRefused() {
+        try {
+            Pooling.pool(new float[][] {{1f, 0f}}, "median");
+            fail("expected IllegalArgumentException");
+        } catch (IllegalArgumentException e) {
+            assertEquals("pooling must be \"max\" or \"mean-log\", got \"median\"", e.getMessage());
+        }
+    }
+
+    @Test(expected = IllegalArgumentException.class)
+    public void meanLogPoolRejectsRagged() {
+        Pooling.meanLogPool(new float[][] {{1f, 2f}, {1f}});
     }
 
     @Test(expected = IllegalArgumentException.class)

@@ -75,6 +75,11 @@ public class UtteranceClassifierTest {
         }
         assertArrayEquals(Pooling.maxPool(expected), r.pooled, 0f);
         assertEquals(Pooling.argmax(r.pooled), r.best);
+        ModelInfo geo = new ModelInfo(LABELS, 100, 40, 40, 40, null, null, null, null, Pooling.MEAN_LOG);
+        UtteranceClassifier.Result g = new UtteranceClassifier(new StatsClassifier(), geo).classify(wave);
+        assertEquals(Pooling.MEAN_LOG, new UtteranceClassifier(new StatsClassifier(), geo).pooling());
+        assertArrayEquals(Pooling.meanLogPool(expected), g.pooled, 0f);
+        assertEquals(Pooling.argmax(g.pooled), g.best);
         assertEquals(LABELS.get(r.best), r.label);
         assertEquals(0, r.silentWindows);
         assertEquals(Collections.<String>emptyList(), r.notes); // exactly 1.0 s: no "short input" note
