@@ -31,7 +31,7 @@ from ser_bnn.io import atomic_write_text
 RESULTS = Path(__file__).resolve().parent / "results" / "protocol"
 KEEP = ("uar", "wa", "per_class_recall", "confusion", "labels", "n_test_utterances", "predictions",
         "split", "fold", "test_speakers", "dev_speakers", "model", "epochs_trained", "best_epoch",
-        "train_seconds")  # fmt: skip
+        "train_seconds", "pooling")  # fmt: skip
 
 
 def collect(run: Path) -> int:

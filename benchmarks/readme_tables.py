@@ -4,9 +4,10 @@
     python benchmarks/readme_tables.py --check  # exit 1 if the README is out of date
 
 Sources: floor.json (benchmarks/baseline.py), protocol/ (benchmarks/protocol.py: the default recipe
-over seeds and LOSO folds), online_norm_*.json (benchmarks/online_norm.py: evaluation vs deployment)
-and ablation.json (benchmarks/ablation.py); the speed block under "Deployment" from speed_variants.json
-(deploy/variants.py --json) and speed_headline.json (deploy/benchmark.py --headline-only --json).
+over seeds and LOSO folds), online_norm_*.json (benchmarks/online_norm.py: evaluation vs deployment),
+ablation.json (benchmarks/ablation.py) and pooling.json (benchmarks/pooling.py); the speed block
+under "Deployment" from speed_variants.json (deploy/variants.py --json) and speed_headline.json
+(deploy/benchmark.py --headline-only --json).
 """
 
 from __future__ import annotations
@@ -100,10 +101,12 @@ epochs (no model selection: the epoch count was chosen on the dev speakers of th
 below), scored once on the test speakers. Fixed split: test speakers 12 14 15 16, mean +- std over
 seeds; LOSO: mean +- std over the finished folds (one speaker tested per fold), and the UAR of the
 pooled confusion matrix. Per-seed and per-fold metrics: `benchmarks/results/protocol/`. Every
-decision pools an utterance's speech windows, and speaker statistics cover speech windows only (as
-in `ser-bnn predict`); the CRNN runs were trained before that rule reached training (statistics
-over every window, commit dd90518) and were re-scored under it with `ser-bnn evaluate`. Earlier
-recipes' results: `benchmarks/results/protocol/superseded/`.
+decision is the geometric mean (`mean-log`) of the posteriors of an utterance's speech windows,
+and speaker statistics cover speech windows only (as in `ser-bnn predict`). The BCRNN runs were
+trained before `mean-log` became the default and re-scored with `ser-bnn evaluate --pooling
+mean-log` (pooling acts after the network; their max-pooled results are in
+`benchmarks/results/protocol/superseded/max-pooling/`). Earlier recipes' results:
+`benchmarks/results/protocol/superseded/`.
 """
 
 
@@ -217,9 +220,27 @@ def speed_table() -> list[str]:
     return lines
 
 
+POOLING_INTRO = """\
+**Pooling, chosen on dev speakers** (`python benchmarks/pooling.py`): every finished ablation run
+above (its kept weights, its 2 dev speakers), the same segment posteriors pooled per utterance by
+the per-class maximum (paper) and by the geometric mean (`mean-log`); UAR %. Most dev utterances
+have one 3 s window, where the rules agree; the dev column decided the default, the test column
+is reported only. Mean +- std of the change over runs in the last row."""
+
+
+def pooling_table() -> list[str]:
+    doc = _load("pooling.json")
+    if not doc.get("runs"):
+        return []
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from pooling import table
+
+    return ["", *POOLING_INTRO.splitlines(), "", table(doc)]
+
+
 def block() -> str:
     parts = floor_table(_load("floor.json")) + [""] + protocol_table() + deployment_table()
-    parts += ablation_table(_load("ablation.json"))
+    parts += ablation_table(_load("ablation.json")) + pooling_table()
     return "\n".join([BEGIN, *parts, "", PAPER, END])
 
 

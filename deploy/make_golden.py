@@ -6,9 +6,10 @@ For a few real Emo-DB files (short ones, below one 3 s window, and long ones, ab
 with the extra `PAD ` RIFF chunk) it records what the Python pipeline of `ser-bnn predict`
 computes: sample count, window starts, per-window sum and sum of |x| (cheap fingerprints of
 the windowing), the first 16 samples of window 0, the per-window posteriors of the exported
-model (LCE interpreter, default kernels: what lce-lite runs on the phone), the max-pooled vector
-and its label. No audio is stored: the files are read from the Emo-DB directory, named relative
-to it. The Android tests (android_demo/core GoldenVectorTest) recompute all of it in Java.
+model (LCE interpreter, default kernels: what lce-lite runs on the phone), the pooled vector
+(by the sidecar's `pooling` rule, recorded as `pooling`) and its label. No audio is stored: the
+files are read from the Emo-DB directory, named relative to it. The Android tests
+(android_demo/core GoldenVectorTest) recompute all of it in Java.
 
 For a model with the speaker-statistics input, each file is a stream that starts from count 0
 (`ser-bnn predict` without flags): per window also `stats_in` (the [3, n_mels] statistics the
@@ -37,6 +38,7 @@ from ser_bnn.io import atomic_write_text  # noqa: E402
 from ser_bnn.normalization import NormStats  # noqa: E402
 from ser_bnn.online import COUNT_CAP, MIN_STATS_FRAMES, Tracker  # noqa: E402
 from ser_bnn.predict import cut_windows, load_deployed, predict_file, window_output  # noqa: E402
+from ser_bnn.segments import pool_posteriors  # noqa: E402
 
 # 1.2 s, 1.9 s, 2.1 s (PAD chunk before data): one zero-padded window each;
 # 6.0 s (2 windows), 6.8 s, 7.7 s, 9.0 s (3 windows, the last zero-padded).
@@ -84,8 +86,8 @@ def golden(model_path: Path, data_dir: Path, ids: list[str]) -> dict:
         if not all(r["speech"] for r in rows):
             raise SystemExit(f"{rel}: has a window without speech (not pooled); pick another file")
         post = np.float32(check["window_posteriors"])
-        pooled = post.max(axis=0)
-        assert np.allclose([check["pooled_max"][k] for k in model.labels], pooled, atol=0), rel
+        pooled = np.float32(pool_posteriors(post, model.pooling))
+        assert np.allclose([check["pooled"][k] for k in model.labels], pooled, rtol=1e-6), rel
         entry = {
             "wav": rel.as_posix(),
             "n_samples": int(len(wave)),
@@ -109,7 +111,7 @@ def golden(model_path: Path, data_dir: Path, ids: list[str]) -> dict:
         "sample_rate": model.sample_rate,
         "window_samples": window,
         "hop_samples": hop,
-        "pooling": "max",
+        "pooling": model.pooling,
         "interpreter": "larq-compute-engine 0.16 Python interpreter, default kernels, 1 thread, no XNNPACK",
         **({"stats_rule": {"min_stats_frames": MIN_STATS_FRAMES, "count_cap": COUNT_CAP,
                            "min_speech_frames": MIN_SPEECH_FRAMES, "start": "count 0 for each file"}}

@@ -183,7 +183,7 @@ class TrainConfig:
     distill_weight: float = 0.0  # loss = (1 - w) * CE + w * T^2 * KL(teacher || student) at temperature T
     distill_temperature: float = 2.0
     # cross-entropy against (1 - e) * one-hot + e / C: softer segment posteriors, so that one
-    # over-confident window does not decide the utterance's max-pooled decision alone
+    # over-confident window does not decide a max-pooled utterance decision alone
     label_smoothing: float = 0.0
     # class weights (n / (C * count)) ** power: 1 = balanced (the loss tracks UAR), 0 = none
     class_weight_power: float = 1.0

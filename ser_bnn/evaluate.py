@@ -40,6 +40,30 @@ def predict_segments(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray: 
     return np.concatenate(out) if out else np.zeros((0, model.outputs[0].shape[-1]), np.float32)
 
 
+def speech_posteriors(model, seg: SegmentSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Posteriors [N, C] of the segments an utterance's decision pools, their utterance index [N], and
+    which utterances have a speech segment: an utterance without any pools all of its segments."""
+    n = len(seg.ids)
+    speech = seg.speech if seg.speech is not None else np.ones(len(seg.utt), bool)
+    has_speech = np.bincount(seg.utt[speech], minlength=n) > 0
+    keep = speech | ~has_speech[seg.utt]
+    return predict_segments(model, seg.x[keep]), seg.utt[keep], has_speech
+
+
+def decide(
+    post: np.ndarray, utt: np.ndarray, has_speech: np.ndarray, y_utt: Sequence[int], labels: Sequence[str],
+    ids: Sequence[str], pooling: str,
+) -> dict:  # fmt: skip
+    """Pool per utterance with `pooling`, then UAR / WA / recall / confusion and the decisions."""
+    n = len(ids)
+    pred = pool_utterances(post, utt, n, pooling).argmax(axis=1)
+    out = scores(confusion_matrix(y_utt, pred, len(labels)), labels)
+    out["n_test_utterances"] = n
+    out["n_no_speech"] = int((~has_speech).sum())
+    out["predictions"] = {u: labels[p] for u, p in zip(ids, pred, strict=True)}
+    return out
+
+
 def evaluate_segments(  # noqa: ANN201
     model,  # noqa: ANN001
     seg: SegmentSet,
@@ -50,19 +74,8 @@ def evaluate_segments(  # noqa: ANN201
     """Pool the posteriors of the speech segments per utterance with the model's rule (`pooling`:
     "max" or "mean-log", as `ser-bnn predict` does; an utterance without any speech segment, counted
     in `n_no_speech`, pools over all of its segments), then UAR / WA / recall / confusion."""
-    n = len(seg.ids)
-    speech = seg.speech if seg.speech is not None else np.ones(len(seg.utt), bool)
-    has_speech = np.bincount(seg.utt[speech], minlength=n) > 0
-    keep = speech | ~has_speech[seg.utt]
-    post = predict_segments(model, seg.x[keep])
-    pooled = pool_utterances(post, seg.utt[keep], n, pooling)
-    pred = pooled.argmax(axis=1)
-    cm = confusion_matrix(y_utt, pred, len(labels))
-    out = scores(cm, labels)
-    out["n_test_utterances"] = n
-    out["n_no_speech"] = int((~has_speech).sum())
-    out["predictions"] = {u: labels[p] for u, p in zip(seg.ids, pred, strict=True)}
-    return out
+    post, utt, has_speech = speech_posteriors(model, seg)
+    return decide(post, utt, has_speech, y_utt, labels, seg.ids, pooling)
 
 
 def _fold_dirs(run_dir: Path) -> list[Path]:

@@ -29,11 +29,13 @@ def test_cli_defaults_are_the_config_defaults() -> None:
     cfg = make_config(_args(), LABELS)
     assert cfg.features == Config().features
     assert cfg.train == Config().train
-    # the default preset: the paper's shape with a float first conv
-    assert cfg.model == Config().model.__class__(n_classes=7, binary_first_layer=False)
+    # the default preset: the paper's shape with a float first conv, decided by the geometric mean
+    assert cfg.model == Config().model.__class__(n_classes=7, binary_first_layer=False, pooling="mean-log")
     assert cfg.model == dataclasses.replace(preset("default").model, n_classes=7)
     paper = make_config(_args("--paper"), LABELS)
     assert paper.train == paper_config().train and paper.model.binary_first_layer
+    assert paper.model.pooling == "max"  # the paper max-pools
+    assert make_config(_args("--pooling", "max"), LABELS).model.pooling == "max"
     assert make_config(_args("--binary-first-layer"), LABELS).model.binary_first_layer
     assert not make_config(_args("--paper", "--float-first-layer"), LABELS).model.binary_first_layer
     with pytest.raises(ConfigError, match="contradict"):

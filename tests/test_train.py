@@ -84,6 +84,14 @@ def test_train_then_evaluate_fixed_split(emodb_dir, tmp_path, tiny_config, featu
     assert e.returncode == 0, e.stderr[-2000:]
     m2 = json.loads((out / "metrics.json").read_text())
     assert m2["confusion"] == m["confusion"] and m2["uar"] == pytest.approx(m["uar"])
+    # --pooling changes the run's decision rule (config and metrics), and back gives the same numbers
+    args = ("--data-dir", emodb_dir, "--cache-dir", feature_cache, "--no-progress")
+    assert ser_bnn("evaluate", out, "--pooling", "mean-log", *args).returncode == 0
+    assert json.loads((out / "config.json").read_text())["model"]["pooling"] == "mean-log"
+    assert json.loads((out / "metrics.json").read_text())["pooling"] == "mean-log"
+    assert ser_bnn("evaluate", out, "--pooling", m2["pooling"], *args).returncode == 0
+    m3 = json.loads((out / "metrics.json").read_text())
+    assert m3["confusion"] == m["confusion"] and m3["pooling"] == m2["pooling"]
     # a finished run is never overwritten
     again = ser_bnn(
         "train", "--dataset", "emodb", "--data-dir", emodb_dir, "--out", out, "--epochs", "1", *FAST

@@ -32,6 +32,7 @@ OVERRIDES = {
     "input_levels": ("model", "input_levels"),
     "lstm_input_levels": ("model", "lstm_input_levels"),
     "lstm_scales": ("model", "lstm_scales"),
+    "pooling": ("model", "pooling"),
 }
 
 
@@ -144,6 +145,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--lstm-input-norm",
         action="store_true",
         help="BatchNorm on the LSTM input projection (not the paper)",
+    )
+    p.add_argument(
+        "--pooling",
+        choices=("max", "mean-log"),
+        help="utterance decision from its segments' posteriors: per-class max (paper) or their "
+        "geometric mean (default preset); `ser-bnn evaluate --pooling` changes it after training",
     )
     p.add_argument(
         "--lstm-scales",

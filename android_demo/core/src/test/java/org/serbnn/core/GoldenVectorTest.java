@@ -38,6 +38,7 @@ public class GoldenVectorTest {
         int window = root.getInt("window_samples");
         assertEquals(Windowing.WINDOW_SAMPLES, window);
         int hop = root.getInt("hop_samples");
+        String pooling = Pooling.checkRule(root.optString("pooling", Pooling.MAX));
         JSONArray files = root.getJSONArray("files");
         assertTrue("golden file lists no files", files.length() > 0);
 
@@ -79,7 +80,7 @@ public class GoldenVectorTest {
                 post[w] = TestFiles.floats(postJson.getJSONArray(w));
                 assertEquals(ctx + "classes", labels.size(), post[w].length);
             }
-            float[] pooled = Pooling.maxPool(post);
+            float[] pooled = Pooling.pool(post, pooling);
             assertArrayEquals(ctx + "pooled", TestFiles.floats(f.getJSONArray("pooled")), pooled, 1e-6f);
             assertEquals(ctx + "label", f.getString("label"), labels.get(Pooling.argmax(pooled)));
 
@@ -89,8 +90,8 @@ public class GoldenVectorTest {
             InputStream in = new BufferedInputStream(new FileInputStream(new File(emodb, rel)));
             UtteranceClassifier.Result r;
             try {
-                r = new UtteranceClassifier(replay, labels, Windowing.SAMPLE_RATE, window, hop)
-                        .classify(WavStream.open(in).at(Windowing.SAMPLE_RATE));
+                r = new UtteranceClassifier(new ClassifierRunner(replay), labels, Windowing.SAMPLE_RATE, window, hop,
+                        0, false, null, null, pooling).classify(WavStream.open(in).at(Windowing.SAMPLE_RATE));
             } finally {
                 in.close();
             }
