@@ -74,7 +74,17 @@ def summary(runs: dict[str, dict]) -> dict:
     return out
 
 
-def table(doc: dict) -> str:
+def _delta_row(label: str, part: dict, test: dict) -> str:
+    return (
+        f"| **{label}** | | | **{part['mean_delta']:+.2f} +- {part['std_delta']:.2f}** "
+        f"({part['better']} better, {part['equal']} equal, {part['worse']} worse) | | "
+        f"{test['mean_delta']:+.2f} +- {test['std_delta']:.2f} |"
+    )
+
+
+def table(doc: dict, ablation: dict | None = None) -> str:
+    """The per-run table, the change over all runs and, given the ablation results, over the runs
+    of the current training code (ablation rows without a note)."""
     rows = [
         "| run | dev speakers | dev max | dev mean-log | test max | test mean-log |",
         "|---|---|---|---|---|---|",
@@ -84,14 +94,19 @@ def table(doc: dict) -> str:
             f"| {name} | {' '.join(r['dev_speakers'])} | {r['dev']['max']} | {r['dev']['mean-log']} "
             f"| {r['test']['max']} | {r['test']['mean-log']} |"
         )
-    dev, test = doc["summary"]["dev"], doc["summary"]["test"]
-    rows.append(
-        f"| **mean-log - max, {dev['runs']} runs** | | | "
-        f"**{dev['mean_delta']:+.2f} +- {dev['std_delta']:.2f}** "
-        f"({dev['better']} better, {dev['equal']} equal, {dev['worse']} worse) | | "
-        f"{test['mean_delta']:+.2f} +- {test['std_delta']:.2f} |"
-    )
+    s = doc["summary"]
+    rows.append(_delta_row(f"mean-log - max, {s['dev']['runs']} runs", s["dev"], s["test"]))
+    if ablation:
+        current = {n: r for n, r in doc["runs"].items() if n in ablation and not ablation[n].get("note")}
+        if len(current) > 1:
+            c = summary(current)
+            rows.append(_delta_row(f"same, {len(current)} runs without * above", c["dev"], c["test"]))
     return "\n".join(rows)
+
+
+def _ablation() -> dict | None:
+    path = RESULTS.parent / "ablation.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def finished_dev_runs(runs_dir: Path) -> list[Path]:
@@ -116,7 +131,7 @@ def main() -> int:
     if args.table:
         if not RESULTS.is_file():
             raise SerBnnError(f"no committed results ({RESULTS}); run the script first")
-        print(table(json.loads(RESULTS.read_text())))
+        print(table(json.loads(RESULTS.read_text()), _ablation()))
         return 0
     runs = [Path(r) for r in args.runs] or finished_dev_runs(Path(args.runs_dir))
     if not runs:
@@ -133,7 +148,7 @@ def main() -> int:
         print(f"[{i}/{len(runs)}] {r.name}: dev {d['dev']}, test {d['test']}", flush=True)
         doc["summary"] = summary(doc["runs"])
         atomic_write_text(RESULTS, json.dumps(doc, indent=1) + "\n")  # after every run: resumable
-    print(table(doc))
+    print(table(doc, _ablation()))
     return 0
 
 

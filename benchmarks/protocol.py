@@ -34,9 +34,9 @@ KEEP = ("uar", "wa", "per_class_recall", "confusion", "labels", "n_test_utteranc
         "train_seconds", "pooling")  # fmt: skip
 
 
-def collect(run: Path) -> int:
-    """Copy the finished folds of one run directory into RESULTS/<run name>/; returns how many."""
-    dest = RESULTS / run.name
+def collect(run: Path, name: str | None = None) -> int:
+    """Copy the finished folds of one run directory into RESULTS/<name or run name>/; returns how many."""
+    dest = RESULTS / (name or run.name)
     found = [run] if (run / "split.json").is_file() else sorted(p.parent for p in run.glob("*/split.json"))
     n = 0
     for fold_dir in found:
@@ -70,7 +70,7 @@ def summarize(results: dict[str, list[dict]]) -> list[dict]:
     """Rows per (model, split): fixed = mean +- std over seeds; loso = mean +- std over folds, pooled."""
     groups: dict[tuple[str, str], list[tuple[str, list[dict]]]] = {}
     for name, folds in results.items():
-        model, split = folds[0]["model"], folds[0]["split"]
+        model, split = folds[0]["model"], folds[0]["split"].split(":")[0]  # loso:K folds belong to loso
         groups.setdefault((model, split), []).append((name, folds))
     rows = []
     for (model, split), runs in sorted(groups.items()):
@@ -103,8 +103,19 @@ def table(results: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
-def run_one(model: str, split: str, seed: int, runs: Path, data_dir: str | None, extra: list[str]) -> int:
-    out = runs / f"{model}-{split}-s{seed}"
+def run_one(
+    model: str,
+    split: str,
+    seed: int,
+    runs: Path,
+    data_dir: str | None,
+    extra: list[str],
+    fold: str | None = None,
+) -> int:
+    """Train (or resume) one run; with `fold`, only LOSO fold `loso:fold`, in RUNS/M-loso-sN/loso-fold."""
+    name = f"{model}-{split}-s{seed}"
+    out = runs / name / f"loso-{fold}" if fold else runs / name
+    split = f"loso:{fold}" if fold else split
     cmd = [sys.executable, "-m", "ser_bnn.cli", "train", "--dataset", "emodb", "--model", model]
     cmd += ["--split", split, "--seed", str(seed), "--out", str(out), "--no-progress", *extra]
     cmd += ["--data-dir", data_dir] if data_dir else []
@@ -113,8 +124,8 @@ def run_one(model: str, split: str, seed: int, runs: Path, data_dir: str | None,
     proc = subprocess.Popen(cmd)
     while proc.poll() is None:
         time.sleep(60)
-        collect(out) if out.exists() else None
-    collect(out)
+        collect(out, name) if out.exists() else None
+    collect(out, name)
     return proc.returncode
 
 
@@ -126,8 +137,15 @@ def main() -> int:
     p.add_argument("--runs", default="runs/protocol")
     p.add_argument("--data-dir", default=None)
     p.add_argument(
-        "--distill", action="store_true",
+        "--distill",
+        action="store_true",
         help="BCRNN runs distill from the CRNN run of the same split and seed (trained first)",
+    )
+    p.add_argument(
+        "--folds",
+        default=None,
+        help="LOSO only: train just these folds (speakers, e.g. 12,13) each as `--split loso:K`; "
+        "finished folds of a run whose directory is gone are then not retrained",
     )
     p.add_argument("--collect", action="store_true", help="only copy finished folds of existing runs")
     p.add_argument("--table", action="store_true", help="only print the table of committed results")
@@ -141,13 +159,17 @@ def main() -> int:
         print(f"collected {sum(collect(d) for d in sorted(runs.glob('*-s*')))} finished folds")
         return 0
     models = args.models.split(",")
+    if args.folds and args.split != "loso":
+        sys.exit("protocol: --folds needs --split loso")
+    folds = args.folds.split(",") if args.folds else [None]
     for seed in (int(s) for s in args.seeds.split(",")):
         for model in sorted(models, key=lambda m: m != "crnn"):  # a teacher before its student
             flags = list(extra)
             if args.distill and model == "bcrnn":
                 flags += ["--teacher", str(runs / f"crnn-{args.split}-s{seed}")]
-            if run_one(model, args.split, seed, runs, args.data_dir, flags) != 0:
-                sys.exit(f"protocol: {model} {args.split} seed {seed} failed")
+            for fold in folds:
+                if run_one(model, args.split, seed, runs, args.data_dir, flags, fold) != 0:
+                    sys.exit(f"protocol: {model} {args.split} seed {seed} {fold or ''} failed")
     print(table(load_results()))
     return 0
 

@@ -126,7 +126,7 @@ public class ModelGoldenStatsTest {
             int n = f.getJSONArray("stats_in").getJSONArray(0).getJSONArray(0).length();
             Replay replay = new Replay(ctx, f);
             UtteranceClassifier uc = new UtteranceClassifier(replay, info.labels, info.sampleRate, info.windowSamples,
-                    info.hopSamples, n, true, rule, gating);
+                    info.hopSamples, n, true, rule, gating, Pooling.checkRule(g.optString("pooling", Pooling.MAX)));
             InputStream in = new BufferedInputStream(new FileInputStream(new File(emodb, f.getString("wav"))));
             UtteranceClassifier.Result r;
             try {
