@@ -54,8 +54,19 @@ VARIANTS = {
     "lr3e-3": ["--model", "bcrnn", "--lr", "0.003"],
     "lr1e-2": ["--model", "bcrnn", "--lr", "0.01"],
     "batch8": ["--model", "bcrnn", "--batch-size", "8"],
-    "kd": ["--model", "bcrnn", "--teacher", "{runs}/crnn-e{epochs}"],  # needs the crnn variant first
-    "kd-noinit": ["--model", "bcrnn", "--teacher", "{runs}/crnn-e{epochs}", "--no-teacher-init"],
+    # Distillation from the crnn variant of the same epochs and seed (trained first when its run
+    # directory is missing, recorded if it is not yet in the results).
+    "kd": ["--model", "bcrnn", "--teacher", "{runs}/crnn-e{epochs}{seed}"],
+    "kd-noinit": ["--model", "bcrnn", "--teacher", "{runs}/crnn-e{epochs}{seed}", "--no-teacher-init"],
+    "kd-ffl": ["--model", "bcrnn", "--float-first-layer", "--teacher", "{runs}/crnn-e{epochs}{seed}"],
+    "kd-ffl-noinit": [
+        "--model",
+        "bcrnn",
+        "--float-first-layer",
+        "--teacher",
+        "{runs}/crnn-e{epochs}{seed}",
+        "--no-teacher-init",
+    ],  # fmt: skip
     "crnn": ["--model", "crnn"],
     "crnn-no-aug": ["--model", "crnn", "--no-speed-perturb", "--gain-db", "0"],
     "crnn-lstm-bn": ["--model", "crnn", "--lstm-input-norm"],
@@ -133,6 +144,31 @@ def record(key: str, out: Path, flags: list[str]) -> None:
     atomic_write_text(RESULTS, json.dumps(results, indent=2) + "\n")
 
 
+def train_variant(name: str, seed: int, args: argparse.Namespace, record_if_new: bool = False) -> None:
+    """Train one variant at one seed into RUNS/KEY and record it, unless its row is already recorded
+    (with `record_if_new`: train it when its run directory is not complete, record only a new row)."""
+    key = f"{name}-e{args.epochs}" + (f"-s{seed}" if seed else "")
+    out = Path(args.runs) / key
+    state = out / "state.json"
+    done = state.is_file() and json.loads(state.read_text()).get("status") == "complete"
+    if (record_if_new and done) or (not record_if_new and key in load()):
+        return
+    cmd = [sys.executable, "-m", "ser_bnn.cli", "train", "--dataset", "emodb", "--out", str(out)]
+    cmd += ["--epochs", str(args.epochs), "--patience", str(args.epochs), "--no-progress"]
+    cmd += ["--seed", str(seed), *PROTOCOL]
+    flags = [
+        f.format(runs=args.runs, epochs=args.epochs, seed=f"-s{seed}" if seed else "")
+        for f in variant_flags(name)
+    ]
+    cmd += flags + (["--data-dir", args.data_dir] if args.data_dir else [])
+    if state.exists():
+        cmd.append("--resume")
+    if subprocess.run(cmd).returncode != 0:
+        sys.exit(f"ablation: variant {name} seed {seed} failed")
+    if key not in load():
+        record(key, out, flags)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--variants", default="default,no-aug,no-dropout,crnn")
@@ -152,21 +188,9 @@ def main() -> int:
         return 0
     jobs = [(n, int(s)) for n in args.variants.split(",") for s in args.seeds.split(",")]
     for name, seed in jobs:
-        base = variant_flags(name)
-        key = f"{name}-e{args.epochs}" + (f"-s{seed}" if seed else "")
-        if key in load():
-            continue
-        out = Path(args.runs) / key
-        cmd = [sys.executable, "-m", "ser_bnn.cli", "train", "--dataset", "emodb", "--out", str(out)]
-        cmd += ["--epochs", str(args.epochs), "--patience", str(args.epochs), "--no-progress"]
-        cmd += ["--seed", str(seed), *PROTOCOL]
-        flags = [f.format(runs=args.runs, epochs=args.epochs) for f in base]
-        cmd += flags + (["--data-dir", args.data_dir] if args.data_dir else [])
-        if (out / "state.json").exists():
-            cmd.append("--resume")
-        if subprocess.run(cmd).returncode != 0:
-            sys.exit(f"ablation: variant {name} failed")
-        record(key, out, flags)
+        if "--teacher" in variant_flags(name):
+            train_variant("crnn", seed, args, record_if_new=True)  # the teacher, if its directory is gone
+        train_variant(name, seed, args)
     print(table(load()))
     return 0
 
