@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "run_dir": str(args.run_dir),
         "model": str(model_path) if args.model else "exported to a temporary directory",
         "test_speakers": speakers,
+        "pooling": cfg.model.pooling,
         "utterances": len(truth),
         "speaker_norm_agrees_with_evaluate": len(agree),
         "disagreements": [

@@ -127,10 +127,11 @@ exported model applies); *--speaker-norm*: the flatbuffer through `ser-bnn predi
 per speaker, and how many of its decisions equal evaluate's; *streaming*: each speaker's files in
 order, each window classified with the statistics accumulated before it (what the app does,
 starting from zeros); *defaults*: every window with the default statistics. "no speech" counts as
-wrong. Files: `benchmarks/results/online_norm_*.json`; `deploy/INTEGRATION.md` explains the rules.
+wrong. *pooling*: the run's rule (results without the field predate `--pooling`: max). Files:
+`benchmarks/results/online_norm_*.json`; `deploy/INTEGRATION.md` explains the rules.
 
-| model | run | evaluate UAR % | --speaker-norm UAR % | agrees | streaming UAR % | defaults UAR % |
-|---|---|---|---|---|---|---|"""
+| model | run | pooling | evaluate UAR % | --speaker-norm UAR % | agrees | streaming UAR % | defaults UAR % |
+|---|---|---|---|---|---|---|---|"""
 
 
 def deployment_table() -> list[str]:
@@ -140,7 +141,7 @@ def deployment_table() -> list[str]:
         u = d["uar"]
         run = "/".join(Path(d["run_dir"]).parts[-2:])
         lines.append(
-            f"| {path.stem.removeprefix('online_norm_')} | `{run}` | "
+            f"| {path.stem.removeprefix('online_norm_')} | `{run}` | {d.get('pooling', 'max')} | "
             f"{100 * u['offline_evaluate']['uar']:.1f} | "
             f"{100 * u['speaker_norm']['uar']:.1f} | "
             f"{d['speaker_norm_agrees_with_evaluate']}/{d['utterances']} | "
