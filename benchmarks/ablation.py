@@ -140,6 +140,10 @@ def record(key: str, out: Path, flags: list[str]) -> None:
         "train_accuracy": float(rows[-1]["accuracy"]),
         "seconds_per_epoch": sum(float(r["seconds"]) for r in rows) / len(rows),
     }
+    pooling = json.loads((out / "config.json").read_text())["model"].get("pooling", "max")
+    if pooling != "max":  # rows before the `pooling` option (034871f) were all max-pooled
+        results[key]["pooling"] = pooling
+        results[key]["note"] = f"dev and test UAR pooled with {pooling} (rows without this mark: max)"
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(RESULTS, json.dumps(results, indent=2) + "\n")
 

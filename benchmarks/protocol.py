@@ -56,6 +56,10 @@ def collect(run: Path, name: str | None = None) -> int:
     return n
 
 
+def _no_collect(run: Path, name: str | None = None) -> int:
+    return 0
+
+
 def load_results() -> dict[str, list[dict]]:
     """{run name: [fold metrics]} from the committed files."""
     out = {}
@@ -67,10 +71,12 @@ def load_results() -> dict[str, list[dict]]:
 
 
 def summarize(results: dict[str, list[dict]]) -> list[dict]:
-    """Rows per (model, split): fixed = mean +- std over seeds; loso = mean +- std over folds, pooled."""
+    """Rows per (variant, split): fixed = mean +- std over seeds; loso = mean +- std over folds, pooled.
+    The variant is the run name before `-<split>-sN`: the model, or `bcrnn-kd` (distilled)."""
     groups: dict[tuple[str, str], list[tuple[str, list[dict]]]] = {}
     for name, folds in results.items():
-        model, split = folds[0]["model"], folds[0]["split"].split(":")[0]  # loso:K folds belong to loso
+        split = folds[0]["split"].split(":")[0]  # loso:K folds belong to loso
+        model = name.rsplit(f"-{split}-s", 1)[0]
         groups.setdefault((model, split), []).append((name, folds))
     rows = []
     for (model, split), runs in sorted(groups.items()):
@@ -111,11 +117,19 @@ def run_one(
     data_dir: str | None,
     extra: list[str],
     fold: str | None = None,
+    variant: str | None = None,
+    keep_results: bool = False,
 ) -> int:
-    """Train (or resume) one run; with `fold`, only LOSO fold `loso:fold`, in RUNS/M-loso-sN/loso-fold."""
-    name = f"{model}-{split}-s{seed}"
+    """Train (or resume) one run in RUNS/V-S-sN (V: `variant` or the model) and collect its folds; with
+    `fold`, only LOSO fold `loso:fold`, in RUNS/V-loso-sN/loso-fold. With `keep_results`, results
+    already committed under that name are not replaced (a teacher re-trained for its students)."""
+    name = f"{variant or model}-{split}-s{seed}"
     out = runs / name / f"loso-{fold}" if fold else runs / name
     split = f"loso:{fold}" if fold else split
+    gather = collect
+    if keep_results and (RESULTS / name).is_dir():
+        print(f"protocol: {name}: committed results kept; this run is only a teacher", flush=True)
+        gather = _no_collect
     cmd = [sys.executable, "-m", "ser_bnn.cli", "train", "--dataset", "emodb", "--model", model]
     cmd += ["--split", split, "--seed", str(seed), "--out", str(out), "--no-progress", *extra]
     cmd += ["--data-dir", data_dir] if data_dir else []
@@ -124,8 +138,8 @@ def run_one(
     proc = subprocess.Popen(cmd)
     while proc.poll() is None:
         time.sleep(60)
-        collect(out, name) if out.exists() else None
-    collect(out, name)
+        gather(out, name) if out.exists() else None
+    gather(out, name)
     return proc.returncode
 
 
@@ -139,7 +153,8 @@ def main() -> int:
     p.add_argument(
         "--distill",
         action="store_true",
-        help="BCRNN runs distill from the CRNN run of the same split and seed (trained first)",
+        help="BCRNN runs (named bcrnn-kd-...) distill from the CRNN run of the same split and seed, trained "
+        "first when its directory is missing (committed CRNN results are kept)",
     )
     p.add_argument(
         "--folds",
@@ -165,10 +180,13 @@ def main() -> int:
     for seed in (int(s) for s in args.seeds.split(",")):
         for model in sorted(models, key=lambda m: m != "crnn"):  # a teacher before its student
             flags = list(extra)
+            variant = None
             if args.distill and model == "bcrnn":
                 flags += ["--teacher", str(runs / f"crnn-{args.split}-s{seed}")]
+                variant = "bcrnn-kd"
             for fold in folds:
-                if run_one(model, args.split, seed, runs, args.data_dir, flags, fold) != 0:
+                keep = args.distill and model == "crnn"
+                if run_one(model, args.split, seed, runs, args.data_dir, flags, fold, variant, keep) != 0:
                     sys.exit(f"protocol: {model} {args.split} seed {seed} {fold or ''} failed")
     print(table(load_results()))
     return 0
