@@ -50,6 +50,7 @@ VARIANTS = {
     "lstm-levels3": ["--model", "bcrnn", "--float-first-layer", "--lstm-input-levels", "3"],
     "ls0.1": ["--model", "bcrnn", "--float-first-layer", "--label-smoothing", "0.1"],
     "cw0.5": ["--model", "bcrnn", "--float-first-layer", "--class-weight-power", "0.5"],
+    "lstm256": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "256"],
     "split-scales": ["--model", "bcrnn", "--float-first-layer", "--lstm-scales", "split"],
     "lr3e-3": ["--model", "bcrnn", "--lr", "0.003"],
     "lr1e-2": ["--model", "bcrnn", "--lr", "0.01"],

@@ -42,6 +42,8 @@ def test_cli_defaults_are_the_config_defaults() -> None:
         make_config(_args("--float-first-layer", "--binary-first-layer"), LABELS)
     crnn = make_config(_args("--model", "crnn", "--lr", "0.01", "--norm", "global"), LABELS)
     assert (crnn.model.binary, crnn.train.learning_rate, crnn.features.norm) == (False, 0.01, "global")
+    wide = make_config(_args("--lstm-units", "256", "--conv-filters", "64"), LABELS).model
+    assert (wide.lstm_units, wide.conv_filters) == (256, 64)
 
 
 def test_cli_errors_name_the_flag() -> None:

@@ -32,6 +32,8 @@ OVERRIDES = {
     "input_levels": ("model", "input_levels"),
     "lstm_input_levels": ("model", "lstm_input_levels"),
     "lstm_scales": ("model", "lstm_scales"),
+    "lstm_units": ("model", "lstm_units"),
+    "conv_filters": ("model", "conv_filters"),
     "pooling": ("model", "pooling"),
 }
 
@@ -158,6 +160,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"scales of the binary LSTM's input and recurrent products (default {m.lstm_scales}): "
         "shared alpha * beta (paper), or split: each normalized by its fan-in with learned gains",
     )
+    p.add_argument("--lstm-units", type=int, help=f"units per LSTM direction (default {m.lstm_units}: paper)")
+    p.add_argument("--conv-filters", type=int, help=f"conv feature maps (default {m.conv_filters}: paper)")
     p.add_argument(
         "--readout-norm", action="store_true", help="BatchNorm on the BiLSTM read-out (before the FC layer)"
     )
