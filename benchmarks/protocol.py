@@ -3,6 +3,7 @@
     python benchmarks/protocol.py --split fixed --seeds 0,1,2          # 3 seeds x 2 models
     python benchmarks/protocol.py --distill     # BCRNN distilled from the CRNN of the same seed
     python benchmarks/protocol.py --split loso --seeds 0 --models bcrnn # resumable across sessions
+    python benchmarks/protocol.py --models bcrnn --variant bcrnn-lstm256 -- --lstm-units 256 # candidate
     python benchmarks/protocol.py --collect     # copy finished folds of running/killed runs
     python benchmarks/protocol.py --table       # print the table from the committed results
 
@@ -157,6 +158,12 @@ def main() -> int:
         "first when its directory is missing (committed CRNN results are kept)",
     )
     p.add_argument(
+        "--variant",
+        default=None,
+        help="name runs V-<split>-sN instead of <model>-<split>-sN (a recipe change given as flags "
+        "after --, reported as its own row; one model only)",
+    )
+    p.add_argument(
         "--folds",
         default=None,
         help="LOSO only: train just these folds (speakers, e.g. 12,13) each as `--split loso:K`; "
@@ -177,10 +184,12 @@ def main() -> int:
     if args.folds and args.split != "loso":
         sys.exit("protocol: --folds needs --split loso")
     folds = args.folds.split(",") if args.folds else [None]
+    if args.variant and (len(models) != 1 or args.distill or args.variant in ("bcrnn", "crnn")):
+        sys.exit("protocol: --variant needs one --models entry, no --distill, and a new name")
     for seed in (int(s) for s in args.seeds.split(",")):
         for model in sorted(models, key=lambda m: m != "crnn"):  # a teacher before its student
             flags = list(extra)
-            variant = None
+            variant = args.variant
             if args.distill and model == "bcrnn":
                 flags += ["--teacher", str(runs / f"crnn-{args.split}-s{seed}")]
                 variant = "bcrnn-kd"
