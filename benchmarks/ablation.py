@@ -10,7 +10,8 @@ Every variant is `ser-bnn train --dev-speakers 2` with the default preset plus t
 `NAME+specaug` is variant NAME with SpecAugment on. The reference row `default` is the paper's
 all-binary BCRNN: BCRNN variants run with `--binary-first-layer` unless they keep the first conv in
 float (rows recorded before the default preset's first conv became float got it from the preset
-and do not list the flag). Decisions between
+and do not list the flag), and with the paper's 128 LSTM units unless they set `--lstm-units` (rows
+recorded before the default BCRNN became 256 units wide had 128 from the preset). Decisions between
 variants are made on the *development* speakers (mean dev UAR of the last 3 epochs, column
 `dev UAR`); the test UAR of the selected epoch is reported beside it but is never used to choose.
 Each finished run's numbers are merged into benchmarks/results/ablation.json (written atomically),
@@ -88,6 +89,8 @@ def variant_flags(name: str) -> list[str]:
     flags = list(VARIANTS[name])
     if flags[:2] == ["--model", "bcrnn"] and "--float-first-layer" not in flags:
         flags.append("--binary-first-layer")  # the ablation's reference: the paper's all-binary BCRNN
+    if flags[:2] == ["--model", "bcrnn"] and "--lstm-units" not in flags:
+        flags += ["--lstm-units", "128"]  # the paper's width, as every row before the default widened
     return flags
 
 

@@ -3,7 +3,7 @@
     python benchmarks/protocol.py --split fixed --seeds 0,1,2          # 3 seeds x 2 models
     python benchmarks/protocol.py --distill     # BCRNN distilled from the CRNN of the same seed
     python benchmarks/protocol.py --split loso --seeds 0 --models bcrnn # resumable across sessions
-    python benchmarks/protocol.py --models bcrnn --variant bcrnn-lstm256 -- --lstm-units 256 # candidate
+    python benchmarks/protocol.py --models bcrnn --variant bcrnn-lstm384 -- --lstm-units 384 # candidate
     python benchmarks/protocol.py --collect     # copy finished folds of running/killed runs
     python benchmarks/protocol.py --table       # print the table from the committed results
 
@@ -61,10 +61,10 @@ def _no_collect(run: Path, name: str | None = None) -> int:
     return 0
 
 
-def load_results() -> dict[str, list[dict]]:
-    """{run name: [fold metrics]} from the committed files."""
+def load_results(root: Path = RESULTS) -> dict[str, list[dict]]:
+    """{run name: [fold metrics]} from the committed files (of the default recipe, or under `root`)."""
     out = {}
-    for d in sorted(RESULTS.glob("*-s*")):
+    for d in sorted(root.glob("*-s*")):
         folds = [json.loads(p.read_text()) for p in sorted(d.glob("*.json")) if p.name != "config.json"]
         if folds:
             out[d.name] = folds
@@ -155,7 +155,7 @@ def main() -> int:
         "--distill",
         action="store_true",
         help="BCRNN runs (named bcrnn-kd-...) distill from the CRNN run of the same split and seed, trained "
-        "first when its directory is missing (committed CRNN results are kept)",
+        "first when its directory is missing (committed CRNN results are kept), at the CRNN's width",
     )
     p.add_argument(
         "--variant",
@@ -191,7 +191,8 @@ def main() -> int:
             flags = list(extra)
             variant = args.variant
             if args.distill and model == "bcrnn":
-                flags += ["--teacher", str(runs / f"crnn-{args.split}-s{seed}")]
+                # the student starts from its twin's weights, so it takes the twin's 128 LSTM units
+                flags += ["--teacher", str(runs / f"crnn-{args.split}-s{seed}"), "--lstm-units", "128"]
                 variant = "bcrnn-kd"
             for fold in folds:
                 keep = args.distill and model == "crnn"

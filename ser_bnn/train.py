@@ -208,6 +208,14 @@ def _teacher(t, cfg: Config, fold_name: str, test_speakers) -> object:  # noqa: 
     teacher, tcfg = load_trained(path)
     if tcfg.model.binary or _no_stats(tcfg.features) != _no_stats(cfg.features) or tcfg.labels != cfg.labels:
         raise SerBnnError(f"teacher {path} must be a float CRNN run with the same features and labels")
+    shape = ("conv_filters", "lstm_units", "fc_units", "conv_kernel", "pool_size", "readout")
+    diff = [f"{k} {getattr(tcfg.model, k)} vs {getattr(cfg.model, k)}" for k in shape
+            if getattr(tcfg.model, k) != getattr(cfg.model, k)]  # fmt: skip
+    if diff and t.teacher_init:
+        raise SerBnnError(
+            f"teacher {path} has another shape ({', '.join(diff)}): its weights cannot start this model; "
+            "train the teacher with the same sizes or pass --no-teacher-init"
+        )
     teacher.trainable = False
     return teacher
 

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from ser_bnn.config import Config, TrainConfig, paper_config, preset
+from ser_bnn.config import BCRNN_LSTM_UNITS, Config, TrainConfig, paper_config, preset
 from ser_bnn.errors import ConfigError, SerBnnError
 
 LABELS = ("anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral")
@@ -29,9 +29,19 @@ def test_cli_defaults_are_the_config_defaults() -> None:
     cfg = make_config(_args(), LABELS)
     assert cfg.features == Config().features
     assert cfg.train == Config().train
-    # the default preset: the paper's shape with a float first conv, decided by the geometric mean
-    assert cfg.model == Config().model.__class__(n_classes=7, binary_first_layer=False, pooling="mean-log")
+    # the default preset: the paper's shape with a float first conv and, for the BCRNN, twice the
+    # paper's LSTM units; decided by the geometric mean
+    paper_shape = Config().model
+    assert paper_shape.lstm_units == 128
+    assert cfg.model == dataclasses.replace(
+        paper_shape, n_classes=7, binary_first_layer=False, pooling="mean-log", lstm_units=BCRNN_LSTM_UNITS
+    )
     assert cfg.model == dataclasses.replace(preset("default").model, n_classes=7)
+    crnn_default = make_config(_args("--model", "crnn"), LABELS).model
+    assert (crnn_default.name, crnn_default.lstm_units) == ("crnn", 128)
+    assert not crnn_default.binary_first_layer
+    assert crnn_default == dataclasses.replace(preset("default", "crnn").model, n_classes=7)
+    assert make_config(_args("--paper"), LABELS).model.lstm_units == 128  # the paper's width
     paper = make_config(_args("--paper"), LABELS)
     assert paper.train == paper_config().train and paper.model.binary_first_layer
     assert paper.model.pooling == "max"  # the paper max-pools
@@ -223,3 +233,21 @@ def test_teacher_that_saw_a_test_speaker_is_refused(tmp_path) -> None:
         _teacher(t, Config(), "loso-03", ("10",))  # the fold directory of a LOSO teacher is used
     with pytest.raises(SerBnnError, match="no readable split.json"):
         _teacher(t, Config(), "loso-99", ("10",))
+
+
+def test_teacher_of_another_width_cannot_start_the_student(tmp_path, emodb_dir) -> None:
+    """The default BCRNN is wider than its CRNN twin: starting from the twin's weights is refused with
+    one line (not a Keras shape error); distilling without the start is allowed."""
+    from run_fixture import make_tiny_run
+
+    from ser_bnn.train import _teacher
+
+    run = make_tiny_run(tmp_path / "crnn", emodb_dir, tmp_path / "cache", binary=False)
+    tcfg = Config.load(run / "config.json")
+    same = dataclasses.replace(tcfg, model=dataclasses.replace(tcfg.model, name="bcrnn"))
+    wide = dataclasses.replace(same, model=dataclasses.replace(same.model, lstm_units=16))
+    t = TrainConfig(teacher=str(run), distill_weight=0.5)
+    assert _teacher(t, same, "tiny", ("15",)) is not None
+    with pytest.raises(SerBnnError, match="another shape .*lstm_units 8 vs 16.*--no-teacher-init"):
+        _teacher(t, wide, "tiny", ("15",))
+    assert _teacher(dataclasses.replace(t, teacher_init=False), wide, "tiny", ("15",)) is not None

@@ -39,7 +39,7 @@ OVERRIDES = {
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ser_bnn.config import NORMS, PRESETS, READOUTS, Config
+    from ser_bnn.config import BCRNN_LSTM_UNITS, NORMS, PRESETS, READOUTS, Config
     from ser_bnn.corpora import CORPORA
 
     d = Config()
@@ -160,7 +160,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"scales of the binary LSTM's input and recurrent products (default {m.lstm_scales}): "
         "shared alpha * beta (paper), or split: each normalized by its fan-in with learned gains",
     )
-    p.add_argument("--lstm-units", type=int, help=f"units per LSTM direction (default {m.lstm_units}: paper)")
+    p.add_argument(
+        "--lstm-units",
+        type=int,
+        help=f"units per LSTM direction (default preset: {BCRNN_LSTM_UNITS} for the BCRNN, "
+        f"{m.lstm_units} for the CRNN; paper: {m.lstm_units})",
+    )
     p.add_argument("--conv-filters", type=int, help=f"conv feature maps (default {m.conv_filters}: paper)")
     p.add_argument(
         "--readout-norm", action="store_true", help="BatchNorm on the BiLSTM read-out (before the FC layer)"
@@ -179,7 +184,8 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
     """The preset (or --config file), then every flag that was given; validated as a whole."""
     from ser_bnn.config import Config, preset
 
-    base = Config.load(args.config) if args.config else preset("paper" if args.paper else args.preset)
+    name = "paper" if args.paper else args.preset
+    base = Config.load(args.config) if args.config else preset(name, args.model)
     sections = {"features": {}, "model": {}, "train": {}}
     for flag, (section, field) in OVERRIDES.items():
         value = getattr(args, flag, None)
