@@ -51,7 +51,9 @@ VARIANTS = {
     "lstm-levels3": ["--model", "bcrnn", "--float-first-layer", "--lstm-input-levels", "3"],
     "ls0.1": ["--model", "bcrnn", "--float-first-layer", "--label-smoothing", "0.1"],
     "cw0.5": ["--model", "bcrnn", "--float-first-layer", "--class-weight-power", "0.5"],
-    "lstm256": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "256"],
+    "lstm256": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "256"],  # the default since 12-04
+    "lstm384": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "384"],
+    "lstm512": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "512"],
     "split-scales": ["--model", "bcrnn", "--float-first-layer", "--lstm-scales", "split"],
     "lr3e-3": ["--model", "bcrnn", "--lr", "0.003"],
     "lr1e-2": ["--model", "bcrnn", "--lr", "0.01"],
@@ -72,6 +74,7 @@ VARIANTS = {
     "crnn": ["--model", "crnn"],
     "crnn-no-aug": ["--model", "crnn", "--no-speed-perturb", "--gain-db", "0"],
     "crnn-lstm-bn": ["--model", "crnn", "--lstm-input-norm"],
+    "crnn-lstm256": ["--model", "crnn", "--lstm-units", "256"],
 }
 # A variant name ending in "+specaug" runs that variant with SpecAugment on (the default recipe
 # until the "specaug" rows showed it costs the CRNN 20 points of dev UAR).
