@@ -54,6 +54,8 @@ VARIANTS = {
     "lstm256": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "256"],  # the default since 12-04
     "lstm384": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "384"],
     "lstm512": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "512"],
+    # training cost: twice the batch halves the sequential LSTM-loop steps of an epoch
+    "lstm256-batch32": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "256", "--batch-size", "32"],  # noqa: E501
     "split-scales": ["--model", "bcrnn", "--float-first-layer", "--lstm-scales", "split"],
     "lr3e-3": ["--model", "bcrnn", "--lr", "0.003"],
     "lr1e-2": ["--model", "bcrnn", "--lr", "0.01"],

@@ -1,12 +1,15 @@
-"""Training-step throughput of the paper-size BCRNN / CRNN: float32, XLA and mixed bfloat16.
+"""Training-step throughput of the BCRNN / CRNN: float32, XLA and mixed bfloat16, and batch sizes.
 
     python benchmarks/train_speed.py                       # both models, all three modes
     python benchmarks/train_speed.py --models bcrnn --modes fp32,bf16 --steps 5
+    python benchmarks/train_speed.py --models bcrnn --modes fp32 --batch 16,32   # per-segment cost
+    python benchmarks/train_speed.py --preset paper        # the paper's all-binary 128-unit shape
 
 Each (model, mode) runs in its own process (the mixed-precision policy is global): one traced
 step, then `--steps` timed Adam steps on a random batch of `--batch` 3 s segments. Prints seconds
-per step; training uses the fastest mode that trains correctly (float32 on the machines measured:
-see the README's method section).
+per step and milliseconds per training segment; training uses the fastest mode that trains
+correctly (float32 on the machines measured: see the README's method section). The model is the
+`--preset`'s (default: the shipped recipe's shape).
 """
 
 from __future__ import annotations
@@ -21,16 +24,16 @@ import numpy as np
 import ser_bnn  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
 
-def one(model_name: str, mode: str, batch: int, steps: int) -> None:
+def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str) -> None:
     import tensorflow as tf
     import tf_keras as keras
 
-    from ser_bnn.config import Config, ModelConfig
+    from ser_bnn.config import preset
     from ser_bnn.models import build_model
 
     if mode == "bf16":
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    model = build_model(Config(model=ModelConfig(name=model_name)))
+    model = build_model(preset(preset_name, model_name))
     opt = keras.optimizers.Adam(1e-3)
 
     @tf.function(jit_compile=mode == "xla", autograph=False)
@@ -52,27 +55,37 @@ def one(model_name: str, mode: str, batch: int, steps: int) -> None:
     for _ in range(steps):
         loss = float(step(x, y))
     per = (time.perf_counter() - t0) / steps
-    print(f"| {model_name} | {mode} | {batch} | {trace:.1f} | {per:.2f} | {np.isfinite(loss)} |", flush=True)
+    print(f"| {model_name} | {mode} | {batch} | {trace:.1f} | {per:.2f} | {1000 * per / batch:.0f} | "
+          f"{np.isfinite(loss)} |", flush=True)  # fmt: skip
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", default="bcrnn,crnn")
     p.add_argument("--modes", default="fp32,xla,bf16")
-    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--batch", default="16", help="batch sizes, comma-separated")
+    p.add_argument("--preset", default="default", choices=("default", "paper"))
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
-        one(args.one[0], args.one[1], args.batch, args.steps)
+        one(args.one[0], args.one[1], int(args.batch), args.steps, args.preset)
         return 0
-    print("| model | mode | batch | trace s | s/step | finite loss |\n|---|---|---|---|---|---|", flush=True)
+    try:
+        batches = [int(b) for b in args.batch.split(",")]
+    except ValueError:
+        sys.exit(f"train_speed.py: error: --batch needs comma-separated integers, got {args.batch!r}")
+    print(f"preset {args.preset}")
+    print("| model | mode | batch | trace s | s/step | ms/segment | finite loss |")
+    print("|---|---|---|---|---|---|---|")
     for m in args.models.split(","):
         for mode in args.modes.split(","):
-            cmd = [sys.executable, __file__, "--one", m, mode, "--batch", str(args.batch)]
-            r = subprocess.run(cmd + ["--steps", str(args.steps)], capture_output=True, text=True)
-            out = [line for line in r.stdout.splitlines() if line.startswith("|")]
-            print(out[0] if out else f"| {m} | {mode} | failed: {r.stderr.strip().splitlines()[-1:]} |")
+            for b in batches:
+                cmd = [sys.executable, __file__, "--one", m, mode, "--batch", str(b), "--preset", args.preset]
+                r = subprocess.run(cmd + ["--steps", str(args.steps)], capture_output=True, text=True)
+                out = [line for line in r.stdout.splitlines() if line.startswith("|")]
+                err = r.stderr.strip().splitlines()[-1:]
+                print(out[0] if out else f"| {m} | {mode} | {b} | failed: {err} |")
     return 0
 
 
