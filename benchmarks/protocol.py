@@ -97,15 +97,34 @@ def summarize(results: dict[str, list[dict]]) -> list[dict]:
     return rows
 
 
+# Zhao et al., ICASSP 2019, Table 1: Emo-DB UAR % under leave-one-speaker-out
+PAPER_LOSO_UAR = {"bcrnn": 79.7, "crnn": 80.1}
+FLOOR = RESULTS.parent / "floor.json"  # benchmarks/baseline.py
+
+
+def _floor(split: str) -> str:
+    """The linear floor (speaker standardization, the networks' own) for a split, from floor.json."""
+    floors = json.loads(FLOOR.read_text()) if FLOOR.is_file() else {}
+    f = floors.get(f"{split}-speaker")
+    if f is None:
+        return "-"
+    return f"{100 * f['uar']:.1f}" + (f" +- {100 * f['uar_std']:.1f}" if split == "loso" else "")
+
+
 def table(results: dict[str, list[dict]]) -> str:
-    lines = ["| model | split | runs | UAR % (mean +- std) | pooled UAR % | WA % |"]
-    lines.append("|---|---|---|---|---|---|")
+    """Markdown: each row beside the linear floor of its split and, for LOSO, the paper's result."""
+    lines = [
+        "| model | split | runs | UAR % (mean +- std) | pooled UAR % | WA % | linear floor % | paper % |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in summarize(results):
         pooled = f"{100 * r['pooled_uar']:.1f}" if r["pooled_uar"] is not None else "-"
+        base = r["model"].split("-")[0]
+        paper = f"{PAPER_LOSO_UAR[base]:.1f}" if r["split"] == "loso" and base in PAPER_LOSO_UAR else "-"
         lines.append(
             f"| {r['model']} | {r['split']} | {r['n']} {r['unit']} "
             f"| {100 * r['uar']:.1f} +- {100 * r['std']:.1f} "
-            f"| {pooled} | {100 * r['wa']:.1f} |"
+            f"| {pooled} | {100 * r['wa']:.1f} | {_floor(r['split'])} | {paper} |"
         )
     return "\n".join(lines)
 

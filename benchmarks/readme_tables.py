@@ -103,7 +103,8 @@ CRNN with the paper's 128), trained on all non-test speakers for a fixed number 
 epochs (no model selection: the epoch count and the BCRNN's width were chosen on the dev speakers
 of the ablation runs below), scored once on the test speakers. Fixed split: test speakers 12 14 15
 16, mean +- std over seeds; LOSO: mean +- std over the finished folds (one speaker tested per fold),
-and the UAR of the pooled confusion matrix. Per-seed and per-fold metrics:
+and the UAR of the pooled confusion matrix; beside each row the linear floor of its split (table
+above, speaker standardization) and, for LOSO, the paper's Table 1. Per-seed and per-fold metrics:
 `benchmarks/results/protocol/`. Every decision is the geometric mean (`mean-log`) of the posteriors
 of an utterance's speech windows, and speaker statistics cover speech windows only (as in `ser-bnn
 predict`). Earlier recipes' results, among them the BCRNN with the paper's 128 LSTM units ({lstm128}):
@@ -130,9 +131,10 @@ def protocol_table() -> list[str]:
     notes = [t for v, t in PROTOCOL_VARIANTS.items() if any(n.startswith(f"{v}-") for n in results)]
     old = summarize(load_results(RESULTS / "protocol" / "superseded" / "lstm128"))
     lstm128 = ", ".join(f"{r['split']} {100 * r['uar']:.1f} +- {100 * r['std']:.1f}" for r in old)
-    intro = textwrap.wrap(" ".join(PROTOCOL_INTRO.format(lstm128=lstm128 or "no results").split()), 100)
+    text = " ".join(PROTOCOL_INTRO.format(lstm128=lstm128 or "no results").split())
+    intro = textwrap.wrap(text, 100, break_on_hyphens=False)
     if notes:
-        intro += textwrap.wrap(" ".join(notes), 100)
+        intro += textwrap.wrap(" ".join(notes), 100, break_on_hyphens=False)
     return [*intro, "", table(results), ""]
 
 

@@ -17,3 +17,26 @@ def test_readme_tables_match_committed_results() -> None:
         cwd=ROOT,
     )
     assert p.returncode == 0, "README.md is out of date: run python benchmarks/readme_tables.py\n" + p.stderr
+
+
+def test_protocol_rows_stand_beside_the_floor_and_the_paper() -> None:
+    """Each protocol row carries the linear floor of its split (floor.json) and, for LOSO, the paper's UAR."""
+    import json
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from protocol import table
+
+    fold = {"uar": 0.5, "wa": 0.5, "confusion": [[1, 1], [1, 1]]}
+    results = {
+        "bcrnn-fixed-s0": [dict(fold, split="fixed")],
+        "bcrnn-fixed-s1": [dict(fold, split="fixed", uar=0.7)],
+        "crnn-loso-s0": [dict(fold, split="loso:03"), dict(fold, split="loso:08", uar=0.9)],
+    }
+    floors = json.loads((ROOT / "benchmarks" / "results" / "floor.json").read_text())
+    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line.split("|")[1:-1]
+            for line in table(results).splitlines()[2:]}  # fmt: skip
+    fixed, loso = rows[("bcrnn", "fixed")], rows[("crnn", "loso")]
+    assert fixed[3].strip() == "60.0 +- 10.0" and fixed[7].strip() == "-"
+    assert fixed[6].strip() == f"{100 * floors['fixed-speaker']['uar']:.1f}"
+    assert loso[3].strip() == "70.0 +- 20.0" and loso[7].strip() == "80.1"
+    assert loso[6].strip().startswith(f"{100 * floors['loso-speaker']['uar']:.1f} +- ")
