@@ -4,6 +4,7 @@
     python benchmarks/train_speed.py --models bcrnn --modes fp32,bf16 --steps 5
     python benchmarks/train_speed.py --models bcrnn --modes fp32 --batch 16,32   # per-segment cost
     python benchmarks/train_speed.py --preset paper        # the paper's all-binary 128-unit shape
+    python benchmarks/train_speed.py --modes fp32,fp32-unrolled   # LSTM loops unrolled in training
 
 Each (model, mode) runs in its own process (the mixed-precision policy is global): one traced
 step, then `--steps` timed Adam steps on a random batch of `--batch` 3 s segments. Prints seconds
@@ -29,11 +30,15 @@ def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str) ->
     import tf_keras as keras
 
     from ser_bnn.config import preset
+    from ser_bnn.lstm import BinaryLSTM
     from ser_bnn.models import build_model
 
     if mode == "bf16":
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
     model = build_model(preset(preset_name, model_name))
+    for layer in model.layers:
+        if isinstance(layer, BinaryLSTM):
+            layer.unroll = mode == "fp32-unrolled"
     opt = keras.optimizers.Adam(1e-3)
 
     @tf.function(jit_compile=mode == "xla", autograph=False)

@@ -182,6 +182,9 @@ class BinaryLSTM(keras.layers.Layer):
             keras.layers.BatchNormalization(momentum=0.9, name="input_bn") if self.input_norm else None
         )
         self.cell: BinaryLSTMCell | None = None
+        # run the time loop as unrolled steps instead of a while loop (same weights and outputs;
+        # a training-speed option, not saved in the config: export always converts the loop)
+        self.unroll = False
 
     def build(self, input_shape: Any) -> None:
         if self.readout != "last":
@@ -259,7 +262,13 @@ class BinaryLSTM(keras.layers.Layer):
             return h, new + sums
 
         last, _, final = keras.backend.rnn(
-            step, proj, states, go_backwards=self.go_backwards, return_all_outputs=False
+            step,
+            proj,
+            states,
+            go_backwards=self.go_backwards,
+            return_all_outputs=False,
+            unroll=self.unroll,
+            input_length=self.time_steps,
         )
         if valid is None:
             return last

@@ -104,6 +104,30 @@ def test_lstm_runs_as_a_while_loop_not_unrolled(x: np.ndarray) -> None:
     assert [c.outputs[0].shape.as_list() for c in convs].count([B, T, 1, 4 * H]) == 1
 
 
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forward", "backward"])
+def test_unrolled_training_loop_equals_the_while_loop(x: np.ndarray, go_backwards: bool) -> None:
+    """`unroll` (a training-speed option) gives the same outputs and gradients, with no While op,
+    and the config (what export rebuilds from) does not carry it."""
+    layer, _ = make_layer(True, go_backwards, seed=8)
+    xt = tf.constant(x)
+
+    def run() -> tuple[np.ndarray, list[np.ndarray]]:
+        with tf.GradientTape() as tape:
+            y = layer(xt)
+            loss = tf.reduce_sum(y**2)
+        return y.numpy(), [g.numpy() for g in tape.gradient(loss, layer.trainable_weights)]
+
+    y_loop, g_loop = run()
+    layer.unroll = True
+    y_unrolled, g_unrolled = run()
+    np.testing.assert_allclose(y_unrolled, y_loop, rtol=1e-6, atol=1e-6)
+    for a, b in zip(g_unrolled, g_loop, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    graph = tf.function(layer, autograph=False).get_concrete_function(tf.TensorSpec((B, T, CX))).graph
+    assert not {"While", "StatelessWhile"} & {op.type for op in graph.get_operations()}
+    assert "unroll" not in layer.get_config()
+
+
 def test_lstm_gradients_reach_both_kernels_and_bias(x: np.ndarray) -> None:
     layer, _ = make_layer(True, True, seed=7)
     with tf.GradientTape() as tape:
