@@ -114,8 +114,6 @@ predict`). Earlier recipes' results, among them the BCRNN with the paper's 128 L
 
 # rows other than the default recipe's, explained when their results exist
 PROTOCOL_VARIANTS = {
-    "bcrnn-lstm256": "`bcrnn-lstm256`: LOSO folds of the default BCRNN run before it became the default "
-    "(`--variant bcrnn-lstm256 -- --lstm-units 256`), the same recipe as the `bcrnn` rows.",
     "bcrnn-kd": "`bcrnn-kd`: the BCRNN distilled from the CRNN of the same seed (`--distill`), at the "
     "CRNN's 128 LSTM units.",
 }
