@@ -23,6 +23,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "deploy"))
+
+from variants import gate_for  # noqa: E402  (deploy/variants.py)
 
 from ser_bnn.io import atomic_write_text  # noqa: E402
 
@@ -185,15 +188,9 @@ kernels here are its portable reference code, not the arm64 ones a phone runs.""
 
 
 def _ms(row: dict, setting: str) -> str:
-    gate = {
-        "1t": "lce_default",
-        "1t+xnn": "lce_xnnpack",
-        "1t+ind": "lce_indirect",
-        "1t+xnn+ind": "lce_indirect_xnnpack",
-    }
     if f"ms_{setting}" not in row:
         return "-"
-    passed = (row.get("parity") or {}).get(gate[setting], {}).get("passed")
+    passed = (row.get("parity") or {}).get(gate_for(setting), {}).get("passed")
     return f"{row[f'ms_{setting}']:.1f}" if passed else "wrong"
 
 

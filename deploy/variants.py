@@ -133,7 +133,7 @@ def get_fused_lstm_class() -> type:
     import tensorflow as tf
     import tf_keras as keras
 
-    from ser_bnn.lstm import BinaryLSTM
+    from ser_bnn.lstm import BinaryLSTM, pooled_readout
 
     class FusedBinaryLSTM(BinaryLSTM):
         def call(self, inputs: Any, training: bool | None = None) -> tf.Tensor:
@@ -174,14 +174,7 @@ def get_fused_lstm_class() -> type:
             last, _, final = keras.backend.rnn(
                 step, seq, states, go_backwards=self.go_backwards, return_all_outputs=False
             )
-            if valid is None:
-                return last
-            count = tf.maximum(tf.reduce_sum(valid, axis=1, keepdims=True), 1.0)
-            mean = final[2] / count
-            if self.readout == "mean":
-                return mean
-            var = tf.maximum(final[3] / count - tf.square(mean), 0.0)
-            return tf.concat([mean, tf.sqrt(var + 1e-6)], axis=-1)
+            return pooled_readout(self.readout, last, final, valid)
 
     return FusedBinaryLSTM
 

@@ -132,6 +132,23 @@ def _unit_forget_bias(units: int):
     return init
 
 
+def pooled_readout(
+    readout: str, last: tf.Tensor, final: list[tf.Tensor], valid: tf.Tensor | None
+) -> tf.Tensor:
+    """The read-out from a finished loop: the last state, or the mean (and std) over valid steps.
+
+    `final` holds the loop's states [h, c, sum of v*h, (sum of v*h^2)], `valid` the [B, T] step mask.
+    """
+    if valid is None or readout == "last":
+        return last
+    count = tf.maximum(tf.reduce_sum(valid, axis=1, keepdims=True), 1.0)
+    mean = final[2] / count
+    if readout == "mean":
+        return mean
+    var = tf.maximum(final[3] / count - tf.square(mean), 0.0)
+    return tf.concat([mean, tf.sqrt(var + 1e-6)], axis=-1)
+
+
 @keras.utils.register_keras_serializable(package="ser_bnn")
 class BinaryLSTM(keras.layers.Layer):
     """One direction of the binary LSTM: [B, T, C] -> read-out [B, H] (or [B, 2H] for "meanstd").
@@ -270,14 +287,7 @@ class BinaryLSTM(keras.layers.Layer):
             unroll=self.unroll,
             input_length=self.time_steps,
         )
-        if valid is None:
-            return last
-        count = tf.maximum(tf.reduce_sum(valid, axis=1, keepdims=True), 1.0)
-        mean = final[2] / count
-        if self.readout == "mean":
-            return mean
-        var = tf.maximum(final[3] / count - tf.square(mean), 0.0)
-        return tf.concat([mean, tf.sqrt(var + 1e-6)], axis=-1)
+        return pooled_readout(self.readout, last, final, valid)
 
     def compute_output_shape(self, input_shape: Any) -> tf.TensorShape:
         if self.readout != "last":
