@@ -240,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     res = run(tuple(args.cases), tuple(args.model))
     print(format_result(res))
     if args.json:
-        args.json.write_text(json.dumps(res, indent=2) + "\n")
+        from ser_bnn.io import atomic_write_text
+        atomic_write_text(args.json, json.dumps(res, indent=2) + "\n")
     return 0
 
 

@@ -367,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     result = profile(models, args.runs, args.threads, xnn, args.cache_dir, tuple(args.parts))
     print(format_profile(result))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        from ser_bnn.io import atomic_write_text
+        atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
     return 0
 
 

@@ -202,13 +202,18 @@ class Loaded:
     run_dir: Path | None
 
 
+def run_dir_for(name: str, runs: Path = RUNS) -> Path:
+    """The trained run behind run name `name`: a --run NAME=DIR mapping, else runs/NAME."""
+    return RUN_DIRS.get(name, runs / name)
+
+
 def load_variant(v: Variant, runs: Path = RUNS, seed: int = 0) -> Loaded:
     from ser_bnn.config import Config
     from ser_bnn.export.conversion import load_run
     from ser_bnn.models import build_model
 
     def where(name: str) -> Path:
-        return RUN_DIRS.get(name, runs / name)
+        return run_dir_for(name, runs)
 
     if v.run is not None:
         run_dir = where(v.run)
@@ -492,13 +497,9 @@ def main(argv: list[str] | None = None) -> int:
             runs = sorted({v.run for v in VARIANTS if v.run})
             p.error(f"--run {item}: need NAME=DIR with NAME one of {', '.join(runs)} and DIR a run directory")
         RUN_DIRS[name] = Path(path)
-    missing = sorted(
-        {
-            str(RUN_DIRS.get(v.run, args.runs_dir / v.run))
-            for v in (BY_NAME[n] for n in args.variants)
-            if v.run and not (RUN_DIRS.get(v.run, args.runs_dir / v.run) / "config.json").is_file()
-        }
-    )
+    wanted = {v.run for v in (BY_NAME[n] for n in args.variants) if v.run}
+    dirs = [run_dir_for(name, args.runs_dir) for name in sorted(wanted)]
+    missing = [str(d) for d in dirs if not (d / "config.json").is_file()]
     if missing:
         p.error(
             f"no trained run at {', '.join(missing)}: train them with benchmarks/ablation.py "
@@ -519,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(format_variants(res))
     if args.json:
-        args.json.write_text(json.dumps(res, indent=2) + "\n")
+        from ser_bnn.io import atomic_write_text
+        atomic_write_text(args.json, json.dumps(res, indent=2) + "\n")
     return 0
 
 
