@@ -28,7 +28,9 @@ def predict_segments(model, x: np.ndarray, batch_size: int = 64) -> np.ndarray: 
     size = fixed or batch_size
     fn = _PREDICT_FNS.get(model)
     if fn is None:
-        fn = tf.function(lambda xb: model(xb, training=False), autograph=False)  # no autograph: fast trace
+        # no autograph: fast trace; reduce_retracing: one batch-polymorphic trace serves the short last
+        # batch of every set (else each new length retraces and TensorFlow warns about it)
+        fn = tf.function(lambda xb: model(xb, training=False), autograph=False, reduce_retracing=True)
         _PREDICT_FNS[model] = fn
     out = []
     for i in range(0, len(x), size):
