@@ -213,7 +213,7 @@ def convert_cached(
 
 def run_fingerprint(run_dir: Path) -> tuple[str, float]:
     """(path, mtime of the weights) so a re-trained run is converted again."""
-    from ser_bnn.export.conversion import WEIGHT_FILES
+    from ser_bnn.rundir import WEIGHT_FILES
 
     for w in WEIGHT_FILES:
         if (run_dir / w).is_file():

@@ -30,6 +30,7 @@ SPLIT = "split.json"
 METRICS = "metrics.json"
 HISTORY = "history.csv"
 BEST_WEIGHTS = "best_weights.h5"
+WEIGHT_FILES = (BEST_WEIGHTS, "best.weights.h5")  # the second: runs from before the rename
 SAVEDMODEL = "model"
 CHECKPOINTS = "checkpoints"
 HISTORY_FIELDS = ["epoch", "loss", "accuracy", "dev_uar", "dev_uar_smoothed", "dev_wa", "lr", "seconds"]
@@ -121,20 +122,30 @@ def save_savedmodel(model, target: Path) -> None:  # noqa: ANN001
     shutil.rmtree(old, ignore_errors=True)
 
 
+def trained_weights(run_dir: Path) -> Path | None:
+    """The run's trained weights (`best_weights.h5`, or the older name `best.weights.h5`), if any."""
+    return next((run_dir / w for w in WEIGHT_FILES if (run_dir / w).is_file()), None)
+
+
+def load_weights(model, weights: Path) -> None:  # noqa: ANN001
+    """model.load_weights with a one-line error."""
+    try:
+        model.load_weights(str(weights))
+    except (ValueError, OSError) as e:
+        raise SerBnnError(f"cannot load {weights}: {str(e).splitlines()[0] if str(e) else e}") from None
+
+
 def load_trained(run_dir: Path, batch_size: int | None = None):  # noqa: ANN201 - (model, cfg)
-    """Rebuild the model from `config.json` and load `best_weights.h5`."""
+    """Rebuild the model from `config.json` and load its trained weights."""
     from ser_bnn.models import build_model
 
     run_dir = Path(run_dir)
     cfg = Config.load(run_dir / CONFIG)
-    weights = run_dir / BEST_WEIGHTS
-    if not weights.is_file():
+    weights = trained_weights(run_dir)
+    if weights is None:
         raise SerBnnError(f"{run_dir} has no {BEST_WEIGHTS} (training never finished an epoch)")
     model = build_model(cfg, batch_size=batch_size)
-    try:
-        model.load_weights(str(weights))
-    except (ValueError, OSError) as e:
-        raise SerBnnError(f"cannot load {weights}: {str(e).splitlines()[0]}") from None
+    load_weights(model, weights)
     return model, cfg
 
 

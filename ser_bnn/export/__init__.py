@@ -30,7 +30,6 @@ from ser_bnn.export.artifact import (
 )
 from ser_bnn.export.conversion import (
     INPUT_KINDS,
-    WEIGHT_FILES,
     Run,
     convert,
     ensure_savedmodel,
@@ -48,6 +47,7 @@ from ser_bnn.export.parity_gate import (
     parity,
 )
 from ser_bnn.export.pipeline import default_output, export_run, finish_export
+from ser_bnn.rundir import WEIGHT_FILES
 
 __all__ = [
     "DEFAULT_TOLERANCE",

@@ -18,9 +18,9 @@ from typing import Any
 
 from ser_bnn.config import Config, FeatureConfig
 from ser_bnn.errors import ExportError, SerBnnError
+from ser_bnn.rundir import BEST_WEIGHTS, load_weights, trained_weights
 
 INPUT_KINDS = ("waveform", "logmel")
-WEIGHT_FILES = ("best.weights.h5", "best_weights.h5")
 
 
 @dataclass
@@ -74,18 +74,15 @@ def load_run(run_dir: str | Path) -> Run:
     from ser_bnn.models import build_model, load_model, rebuild_for_export
 
     model = build_model(cfg, batch_size=1)
-    weights = next((run_dir / w for w in WEIGHT_FILES if (run_dir / w).is_file()), None)
+    weights = trained_weights(run_dir)
     if weights is not None:
-        try:
-            model.load_weights(str(weights))
-        except (ValueError, OSError) as e:
-            raise SerBnnError(f"cannot load {weights}: {str(e).splitlines()[0] if str(e) else e}") from None
+        load_weights(model, weights)
         source = weights.name
     elif (run_dir / "model").is_dir():
         model = rebuild_for_export(load_model(run_dir / "model"), cfg, batch_size=1)
         source = "model/"
     else:
-        raise SerBnnError(f"{run_dir} has neither best.weights.h5 nor a SavedModel in model/")
+        raise SerBnnError(f"{run_dir} has neither {BEST_WEIGHTS} nor a SavedModel in model/")
     return Run(run_dir=run_dir, cfg=cfg, model=model, split=split, weights_source=source)
 
 
