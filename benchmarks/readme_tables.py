@@ -136,7 +136,34 @@ def protocol_table() -> list[str]:
     intro = textwrap.wrap(text, 100, break_on_hyphens=False)
     if notes:
         intro += textwrap.wrap(" ".join(notes), 100, break_on_hyphens=False)
-    return [*intro, "", table(results), ""]
+    return [*intro, "", table(results), "", *standing(summarize(results)), ""]
+
+
+def standing(rows: list[dict]) -> list[str]:
+    """One generated sentence: each default model against the floor and the paper (LOSO)."""
+    from protocol import PAPER_LOSO_UAR
+
+    floors = json.loads((RESULTS / "floor.json").read_text())
+    parts = []
+    for split in ("fixed", "loso"):
+        floor = 100 * floors[f"{split}-speaker"]["uar"]
+        items = []
+        for model in ("bcrnn", "crnn"):
+            uars = [100 * r["uar"] for r in rows if r["model"] == model and r["split"] == split]
+            if not uars:
+                continue
+            uar = float(np.mean(uars))
+            vs = f"{uar - floor:+.1f} against the floor"
+            if split == "loso" and model in PAPER_LOSO_UAR:
+                vs += f", {uar - PAPER_LOSO_UAR[model]:+.1f} against the paper's {model.upper()}"
+            items.append(f"{model.upper()} {uar:.1f} % ({vs})")
+        if items:
+            name = "fixed split" if split == "fixed" else "10-fold LOSO"
+            parts.append(f"{name} (floor {floor:.1f} %): " + ", ".join(items))
+    if not parts:
+        return []
+    text = "**Where it stands** (generated from the table above): " + "; ".join(parts) + "."
+    return textwrap.wrap(text, 100, break_on_hyphens=False)
 
 
 DEPLOY_INTRO = """\
