@@ -8,9 +8,13 @@
 
 Each (model, mode) runs in its own process (the mixed-precision policy is global): one traced
 step, then `--steps` timed Adam steps on a random batch of `--batch` 3 s segments. Prints seconds
-per step and milliseconds per training segment; training uses the fastest mode that trains
-correctly (float32 on the machines measured: see the README's method section). The model is the
-`--preset`'s (default: the shipped recipe's shape).
+per step, milliseconds per training segment and the arithmetic rate that is: GFLOP/s = 6 x the
+model's multiply-accumulates per segment (`ser_bnn.summary`; forward 2 FLOP a MAC, backward twice
+the forward; binary products are float products while training) x batch / s per step. As a
+ceiling, the last row is the float32 rate of one large matrix product (`tf.matmul`, 2048 x 2560 by
+2560 x 1024: about the LSTM input projection of a batch) on the same threads. Training uses the
+fastest mode that trains correctly (float32 on the machines measured: see the README's method
+section). The model is the `--preset`'s (default: the shipped recipe's shape).
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str) ->
     from ser_bnn.config import preset
     from ser_bnn.lstm import BinaryLSTM
     from ser_bnn.models import build_model
+    from ser_bnn.summary import model_summary
+
+    if model_name == "matmul":
+        gemm(steps)
+        return
 
     if mode == "bf16":
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
@@ -60,8 +69,27 @@ def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str) ->
     for _ in range(steps):
         loss = float(step(x, y))
     per = (time.perf_counter() - t0) / steps
+    gflops = 6 * model_summary(model)["macs"] * batch / per / 1e9
     print(f"| {model_name} | {mode} | {batch} | {trace:.1f} | {per:.2f} | {1000 * per / batch:.0f} | "
-          f"{np.isfinite(loss)} |", flush=True)  # fmt: skip
+          f"{gflops:.0f} | {np.isfinite(loss)} |", flush=True)  # fmt: skip
+
+
+def gemm(steps: int) -> None:
+    """float32 rate of one large matrix product: the ceiling for the rows above."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    a = tf.constant(rng.normal(size=(2048, 2560)).astype(np.float32))
+    b = tf.constant(rng.normal(size=(2560, 1024)).astype(np.float32))
+    mm = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+    mm().numpy()
+    n = 20 * steps
+    t0 = time.perf_counter()
+    for _ in range(n):
+        mm().numpy()
+    per = (time.perf_counter() - t0) / n
+    rate = 2 * 2048 * 2560 * 1024 / per / 1e9
+    print(f"| matmul (ceiling) | fp32 | - | - | {per:.3f} | - | {rate:.0f} | True |", flush=True)
 
 
 def main() -> int:
@@ -71,6 +99,7 @@ def main() -> int:
     p.add_argument("--batch", default="16", help="batch sizes, comma-separated")
     p.add_argument("--preset", default="default", choices=("default", "paper"))
     p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--no-ceiling", action="store_true", help="skip the large-matmul row")
     p.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
@@ -81,8 +110,8 @@ def main() -> int:
     except ValueError:
         sys.exit(f"train_speed.py: error: --batch needs comma-separated integers, got {args.batch!r}")
     print(f"preset {args.preset}")
-    print("| model | mode | batch | trace s | s/step | ms/segment | finite loss |")
-    print("|---|---|---|---|---|---|---|")
+    print("| model | mode | batch | trace s | s/step | ms/segment | GFLOP/s | finite loss |")
+    print("|---|---|---|---|---|---|---|---|")
     for m in args.models.split(","):
         for mode in args.modes.split(","):
             for b in batches:
@@ -91,6 +120,10 @@ def main() -> int:
                 out = [line for line in r.stdout.splitlines() if line.startswith("|")]
                 err = r.stderr.strip().splitlines()[-1:]
                 print(out[0] if out else f"| {m} | {mode} | {b} | failed: {err} |")
+    if not args.no_ceiling:
+        cmd = [sys.executable, __file__, "--one", "matmul", "fp32", "--steps", str(args.steps)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        print(next((x for x in r.stdout.splitlines() if x.startswith("|")), "| matmul | failed |"))
     return 0
 
 
