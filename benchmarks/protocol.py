@@ -82,19 +82,40 @@ def summarize(results: dict[str, list[dict]]) -> list[dict]:
     rows = []
     for (model, split), runs in sorted(groups.items()):
         if split.startswith("loso"):
+            done = []
             for name, folds in runs:
                 uars = np.array([f["uar"] for f in folds])
                 cm = np.sum([np.array(f["confusion"]) for f in folds], axis=0)
                 recall = np.diag(cm) / np.maximum(cm.sum(axis=1), 1)
+                complete = len(folds) == LOSO_FOLDS
                 rows.append({"model": model, "split": split, "run": name, "n": len(folds), "unit": "folds",
                              "uar": uars.mean(), "std": uars.std(), "pooled_uar": recall.mean(),
-                             "wa": np.mean([f["wa"] for f in folds])})  # fmt: skip
+                             "wa": np.mean([f["wa"] for f in folds]), "seed": _seed(name),
+                             "complete": complete, "cm": cm})  # fmt: skip
+                if complete:
+                    done.append(rows[-1])
+            if len(done) > 1:  # over seeds: the mean of each seed's fold mean, its std over seeds
+                means = np.array([r["uar"] for r in done])
+                cm = np.sum([r["cm"] for r in done], axis=0)
+                recall = np.diag(cm) / np.maximum(cm.sum(axis=1), 1)
+                rows.append({"model": model, "split": split, "run": ",".join(r["run"] for r in done),
+                             "n": len(done), "unit": "seeds", "uar": means.mean(), "std": means.std(),
+                             "pooled_uar": recall.mean(), "wa": np.mean([r["wa"] for r in done]),
+                             "seed": None, "complete": True, "cm": cm, "over_seeds": True})  # fmt: skip
         else:
             uars = np.array([folds[0]["uar"] for _, folds in runs])
             rows.append({"model": model, "split": split, "run": ",".join(n for n, _ in runs), "n": len(runs),
                          "unit": "seeds", "uar": uars.mean(), "std": uars.std(), "pooled_uar": None,
                          "wa": np.mean([folds[0]["wa"] for _, folds in runs])})  # fmt: skip
     return rows
+
+
+LOSO_FOLDS = 10  # Emo-DB's speakers
+
+
+def _seed(run: str) -> int | None:
+    tail = run.rsplit("-s", 1)[-1]
+    return int(tail) if tail.isdigit() else None
 
 
 # Zhao et al., ICASSP 2019, Table 1: Emo-DB UAR % under leave-one-speaker-out
@@ -121,8 +142,15 @@ def table(results: dict[str, list[dict]]) -> str:
         pooled = f"{100 * r['pooled_uar']:.1f}" if r["pooled_uar"] is not None else "-"
         base = r["model"].split("-")[0]
         paper = f"{PAPER_LOSO_UAR[base]:.1f}" if r["split"] == "loso" and base in PAPER_LOSO_UAR else "-"
+        runs = f"{r['n']} {r['unit']}"
+        if r.get("over_seeds"):
+            runs = f"{r['n']} seeds x {LOSO_FOLDS} folds (std over seeds)"
+        elif r["split"] == "loso":
+            runs = f"{r['n']} folds" if r["complete"] else f"{r['n']} of {LOSO_FOLDS} folds (unfinished)"
+            if r["seed"] is not None:
+                runs += f", seed {r['seed']}"
         lines.append(
-            f"| {r['model']} | {r['split']} | {r['n']} {r['unit']} "
+            f"| {r['model']} | {r['split']} | {runs} "
             f"| {100 * r['uar']:.1f} +- {100 * r['std']:.1f} "
             f"| {pooled} | {100 * r['wa']:.1f} | {_floor(r['split'])} | {paper} |"
         )

@@ -105,8 +105,9 @@ shipped (recipe in the method section; the BCRNN with 256 binary LSTM units per 
 CRNN with the paper's 128), trained on all non-test speakers for a fixed number of
 epochs (no model selection: the epoch count and the BCRNN's width were chosen on the dev speakers
 of the ablation runs below), scored once on the test speakers. Fixed split: test speakers 12 14 15
-16, mean +- std over seeds; LOSO: mean +- std over the finished folds (one speaker tested per fold),
-and the UAR of the pooled confusion matrix; beside each row the linear floor of its split (table
+16, mean +- std over seeds; LOSO: a row per seed, mean +- std over its finished folds (one speaker
+tested per fold) and the UAR of the pooled confusion matrix, and, once several seeds have finished,
+a row of the mean over seeds (+- std over seeds); beside each row the linear floor of its split (table
 above, speaker standardization) and, for LOSO, the paper's Table 1. Per-seed and per-fold metrics:
 `benchmarks/results/protocol/`. Every decision is the geometric mean (`mean-log`) of the posteriors
 of an utterance's speech windows, and speaker statistics cover speech windows only (as in `ser-bnn
@@ -149,10 +150,12 @@ def standing(rows: list[dict]) -> list[str]:
         floor = 100 * floors[f"{split}-speaker"]["uar"]
         items = []
         for model in ("bcrnn", "crnn"):
-            uars = [100 * r["uar"] for r in rows if r["model"] == model and r["split"] == split]
-            if not uars:
+            mine = [r for r in rows if (r["model"], r["split"]) == (model, split) and r.get("complete", True)]
+            if not mine:
                 continue
-            uar = float(np.mean(uars))
+            # LOSO: the mean over seeds when several seeds finished, else the one finished run
+            pick = next((r for r in mine if r.get("over_seeds")), mine[0])
+            uar = 100 * pick["uar"]
             vs = f"{uar - floor:+.1f} against the floor"
             if split == "loso" and model in PAPER_LOSO_UAR:
                 vs += f", {uar - PAPER_LOSO_UAR[model]:+.1f} against the paper's {model.upper()}"

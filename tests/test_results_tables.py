@@ -40,3 +40,26 @@ def test_protocol_rows_stand_beside_the_floor_and_the_paper() -> None:
     assert fixed[6].strip() == f"{100 * floors['fixed-speaker']['uar']:.1f}"
     assert loso[3].strip() == "70.0 +- 20.0" and loso[7].strip() == "80.1"
     assert loso[6].strip().startswith(f"{100 * floors['loso-speaker']['uar']:.1f} +- ")
+
+
+def test_loso_seeds_unfinished_runs_and_the_mean_over_seeds() -> None:
+    """A LOSO row per seed names its seed and whether it is unfinished; with two finished seeds a row
+    gives the mean of their fold means and the std over seeds; the summary sentence quotes only that."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from protocol import LOSO_FOLDS, summarize, table
+    from readme_tables import standing
+
+    def run(uar: float, n: int = LOSO_FOLDS) -> list[dict]:
+        fold = {"uar": uar, "wa": uar, "confusion": [[2, 0], [0, 2]]}
+        return [dict(fold, split=f"loso:{k:02d}") for k in range(n)]
+
+    results = {"bcrnn-loso-s0": run(0.6), "bcrnn-loso-s1": run(0.8), "bcrnn-loso-s2": run(0.1, 3)}
+    rows = summarize(results)
+    over = [r for r in rows if r.get("over_seeds")]
+    assert len(over) == 1 and over[0]["n"] == 2
+    assert abs(over[0]["uar"] - 0.7) < 1e-9 and abs(over[0]["std"] - 0.1) < 1e-9
+    text = table(results)
+    assert "3 of 10 folds (unfinished), seed 2" in text and "10 folds, seed 1" in text
+    assert "2 seeds x 10 folds (std over seeds) | 70.0 +- 10.0" in text
+    sentence = " ".join(standing(rows))
+    assert "10-fold LOSO (floor" in sentence and "BCRNN 70.0 %" in sentence and "BCRNN 10.0" not in sentence
