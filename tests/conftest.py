@@ -15,6 +15,10 @@ import pytest
 
 import ser_bnn  # noqa: F401  (sets TF_USE_LEGACY_KERAS before any test imports TensorFlow)
 
+# tests/run_fixture.py is both imported by test modules and loaded as a plugin (pytest_plugins):
+# rewrite it from the first import, so the plugin registration finds it already rewritten
+pytest.register_assert_rewrite("run_fixture")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
