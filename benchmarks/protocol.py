@@ -75,10 +75,12 @@ def summarize(results: dict[str, list[dict]]) -> list[dict]:
     """Rows per (variant, split): fixed = mean +- std over seeds; loso = mean +- std over folds, pooled.
     The variant is the run name before `-<split>-sN`: the model, or `bcrnn-kd` (distilled)."""
     groups: dict[tuple[str, str], list[tuple[str, list[dict]]]] = {}
+    seeds: dict[str, int | None] = {}
     for name, folds in results.items():
         split = folds[0]["split"].split(":")[0]  # loso:K folds belong to loso
-        model = name.rsplit(f"-{split}-s", 1)[0]
-        groups.setdefault((model, split), []).append((name, folds))
+        model, _, seed = name.rpartition(f"-{split}-s")
+        seeds[name] = int(seed) if model and seed.isdigit() else None
+        groups.setdefault((model or name, split), []).append((name, folds))
     rows = []
     for (model, split), runs in sorted(groups.items()):
         if split.startswith("loso"):
@@ -86,21 +88,19 @@ def summarize(results: dict[str, list[dict]]) -> list[dict]:
             for name, folds in runs:
                 uars = np.array([f["uar"] for f in folds])
                 cm = np.sum([np.array(f["confusion"]) for f in folds], axis=0)
-                recall = np.diag(cm) / np.maximum(cm.sum(axis=1), 1)
                 complete = len(folds) == LOSO_FOLDS
                 rows.append({"model": model, "split": split, "run": name, "n": len(folds), "unit": "folds",
-                             "uar": uars.mean(), "std": uars.std(), "pooled_uar": recall.mean(),
-                             "wa": np.mean([f["wa"] for f in folds]), "seed": _seed(name),
+                             "uar": uars.mean(), "std": uars.std(), "pooled_uar": _pooled_uar(cm),
+                             "wa": np.mean([f["wa"] for f in folds]), "seed": seeds[name],
                              "complete": complete, "cm": cm})  # fmt: skip
                 if complete:
                     done.append(rows[-1])
             if len(done) > 1:  # over seeds: the mean of each seed's fold mean, its std over seeds
                 means = np.array([r["uar"] for r in done])
                 cm = np.sum([r["cm"] for r in done], axis=0)
-                recall = np.diag(cm) / np.maximum(cm.sum(axis=1), 1)
                 rows.append({"model": model, "split": split, "run": ",".join(r["run"] for r in done),
                              "n": len(done), "unit": "seeds", "uar": means.mean(), "std": means.std(),
-                             "pooled_uar": recall.mean(), "wa": np.mean([r["wa"] for r in done]),
+                             "pooled_uar": _pooled_uar(cm), "wa": np.mean([r["wa"] for r in done]),
                              "seed": None, "complete": True, "cm": cm, "over_seeds": True})  # fmt: skip
         else:
             uars = np.array([folds[0]["uar"] for _, folds in runs])
@@ -113,9 +113,9 @@ def summarize(results: dict[str, list[dict]]) -> list[dict]:
 LOSO_FOLDS = 10  # Emo-DB's speakers
 
 
-def _seed(run: str) -> int | None:
-    tail = run.rsplit("-s", 1)[-1]
-    return int(tail) if tail.isdigit() else None
+def _pooled_uar(cm: np.ndarray) -> float:
+    """UAR of a (summed) confusion matrix: the mean per-class recall."""
+    return float((np.diag(cm) / np.maximum(cm.sum(axis=1), 1)).mean())
 
 
 # Zhao et al., ICASSP 2019, Table 1: Emo-DB UAR % under leave-one-speaker-out

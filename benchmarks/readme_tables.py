@@ -142,9 +142,9 @@ def protocol_table() -> list[str]:
 
 def standing(rows: list[dict]) -> list[str]:
     """One generated sentence: each default model against the floor and the paper (LOSO)."""
-    from protocol import PAPER_LOSO_UAR
+    from protocol import FLOOR, PAPER_LOSO_UAR
 
-    floors = json.loads((RESULTS / "floor.json").read_text())
+    floors = json.loads(FLOOR.read_text())
     parts = []
     for split in ("fixed", "loso"):
         floor = 100 * floors[f"{split}-speaker"]["uar"]
