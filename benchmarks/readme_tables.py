@@ -1,13 +1,16 @@
-"""Regenerate the README's results tables from the committed metrics in benchmarks/results/.
+"""Regenerate the generated blocks of README.md and docs/RESULTS.md from the committed metrics in
+benchmarks/results/.
 
-    python benchmarks/readme_tables.py          # rewrite the block between the README's markers
-    python benchmarks/readme_tables.py --check  # exit 1 if the README is out of date
+    python benchmarks/readme_tables.py          # rewrite every generated block
+    python benchmarks/readme_tables.py --check  # exit 1 if a block of either file is out of date
 
-Sources: floor.json (benchmarks/baseline.py), protocol/ (benchmarks/protocol.py: the default recipe
-over seeds and LOSO folds), online_norm_*.json (benchmarks/online_norm.py: evaluation vs deployment),
-ablation.json (benchmarks/ablation.py) and pooling.json (benchmarks/pooling.py); the speed block
-under "Deployment" from speed_variants.json (deploy/variants.py --json) and speed_headline.json
-(deploy/benchmark.py --headline-only --json).
+A block lies between `<!-- NAME:begin (benchmarks/readme_tables.py) -->` and `<!-- NAME:end -->`;
+the text around it is written by hand. Sources: floor.json (benchmarks/baseline.py), protocol/
+(benchmarks/protocol.py: the default recipe over seeds and LOSO folds), online_norm_*.json
+(benchmarks/online_norm.py: evaluation vs deployment), ablation.json (benchmarks/ablation.py),
+pooling.json (benchmarks/pooling.py), speed_variants.json (deploy/variants.py --json) and
+speed_headline.json (deploy/benchmark.py --headline-only --json). Run directories recorded in
+them are shown by their last two parts, never as a path of the machine that made them.
 """
 
 from __future__ import annotations
@@ -17,27 +20,34 @@ import json
 import re
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.append(str(ROOT / "deploy"))
-
-from variants import gate_for  # noqa: E402  (deploy/variants.py)
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from ser_bnn.io import atomic_write_text  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-BEGIN, END = "<!-- results:begin (benchmarks/readme_tables.py) -->", "<!-- results:end -->"
-SPEED_BEGIN, SPEED_END = "<!-- speed:begin (benchmarks/readme_tables.py) -->", "<!-- speed:end -->"
 PAPER = "paper (Zhao et al. 2019, Emo-DB LOSO): BCRNN 79.7, CRNN 80.1, 3-D ACRNN 81.5 % UAR"
 
 
 def _load(name: str) -> dict:
     p = RESULTS / name
     return json.loads(p.read_text()) if p.is_file() else {}
+
+
+def run_name(path: str) -> str:
+    """A run directory as its last two parts (`protocol/crnn-fixed-s0`): no machine path in the docs."""
+    return "/".join(Path(path).parts[-2:])
+
+
+def _flag(arg: str) -> str:
+    """A recorded command-line argument; an absolute path (a teacher run) shown as `run_name`."""
+    return run_name(arg) if arg.startswith("/") else arg
 
 
 FLOOR_INTRO = """\
@@ -50,7 +60,8 @@ model-selection view of the fixed split at seed 0 (trained on 03 08 11 13 only, 
 |---|---|---|---|"""
 NETWORKS_INTRO = """\
 **Ablation, fixed split** (`python benchmarks/ablation.py`): how the recipe was chosen. Each row
-is the default recipe plus the flags shown, with 2 of the 6 training speakers held out as dev
+is the default recipe of its time plus the flags shown (as they were then: the options that found
+no gain were removed later, see [METHOD.md](METHOD.md)), with 2 of the 6 training speakers held out as dev
 speakers, one per gender, drawn with the seed (seed 0: dev 09 10, train 03 08 11 13; seed 1: dev
 03 13; seed 2: dev 09 11); model selection: mean dev UAR over 3 epochs; test speakers 12 14 15 16
 (231 utterances); mean +- std over the seeds run; `-eN` = N epochs (cosine schedule).
@@ -87,7 +98,7 @@ def ablation_table(ablation: dict) -> list[str]:
         if note and note not in notes:
             notes.append(note)
         mark = " " + "*" * (notes.index(note) + 1) if note else ""
-        flags = " ".join(f for f in rs[0]["flags"] if f not in ("--model",))
+        flags = " ".join(_flag(f) for f in rs[0]["flags"] if f not in ("--model",))
         dev = np.array([r["dev_uar_last3"] for r in rs]) * 100
         test = np.array([r["test_uar"] for r in rs]) * 100
         spread = (lambda a: f" +- {a.std():.1f}") if len(rs) > 1 else (lambda a: "")
@@ -101,7 +112,7 @@ def ablation_table(ablation: dict) -> list[str]:
 
 PROTOCOL_INTRO = """\
 **The default recipe** (`python benchmarks/protocol.py`): `ser-bnn train --dataset emodb` as
-shipped (recipe in the method section; the BCRNN with 256 binary LSTM units per direction, the
+shipped (recipe in [METHOD.md](METHOD.md); the BCRNN with 256 binary LSTM units per direction, the
 CRNN with the paper's 128), trained on all non-test speakers for a fixed number of
 epochs (no model selection: the epoch count and the BCRNN's width were chosen on the dev speakers
 of the ablation runs below), scored once on the test speakers. Fixed split: test speakers 12 14 15
@@ -123,21 +134,38 @@ PROTOCOL_VARIANTS = {
 }
 
 
-def protocol_table() -> list[str]:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
+README_PROTOCOL_INTRO = """\
+**Emo-DB, the default recipe** (`python benchmarks/protocol.py`): `ser-bnn train --dataset emodb` as
+shipped (the BCRNN with 256 binary LSTM units per direction, the float CRNN with the paper's 128),
+scored once on speakers it never saw. Fixed split: test speakers 12 14 15 16, mean +- std over
+seeds. LOSO: one speaker tested per fold; per seed the mean +- std over folds and the UAR of the
+pooled confusion matrix, then the mean over seeds. Linear floor: logistic regression on utterance
+statistics of the same features; paper: Zhao et al., Table 1. How these were run, and every other
+table: [docs/RESULTS.md](docs/RESULTS.md).
+"""
+
+
+def _wrap(text: str) -> list[str]:
+    return textwrap.wrap(" ".join(text.split()), 100, break_on_hyphens=False)
+
+
+def protocol_table(short: bool = False) -> list[str]:
+    """The protocol table with its introduction (`short`: the README's) and the summary sentence."""
     from protocol import load_results, summarize, table
 
     results = load_results()
     if not results:
         return []
     notes = [t for v, t in PROTOCOL_VARIANTS.items() if any(n.startswith(f"{v}-") for n in results)]
-    old = summarize(load_results(RESULTS / "protocol" / "superseded" / "lstm128"))
-    lstm128 = ", ".join(f"{r['split']} {100 * r['uar']:.1f} +- {100 * r['std']:.1f}" for r in old)
-    text = " ".join(PROTOCOL_INTRO.format(lstm128=lstm128 or "no results").split())
-    intro = textwrap.wrap(text, 100, break_on_hyphens=False)
+    if short:
+        intro = _wrap(README_PROTOCOL_INTRO)
+    else:
+        old = summarize(load_results(RESULTS / "protocol" / "superseded" / "lstm128"))
+        lstm128 = ", ".join(f"{r['split']} {100 * r['uar']:.1f} +- {100 * r['std']:.1f}" for r in old)
+        intro = _wrap(PROTOCOL_INTRO.format(lstm128=lstm128 or "no results"))
     if notes:
-        intro += textwrap.wrap(" ".join(notes), 100, break_on_hyphens=False)
-    return [*intro, "", table(results), "", *standing(summarize(results)), ""]
+        intro += _wrap(" ".join(notes))
+    return [*intro, "", table(results), "", *standing(summarize(results))]
 
 
 def standing(rows: list[dict]) -> list[str]:
@@ -165,8 +193,7 @@ def standing(rows: list[dict]) -> list[str]:
             parts.append(f"{name} (floor {floor:.1f} %): " + ", ".join(items))
     if not parts:
         return []
-    text = "**Where it stands** (generated from the table above): " + "; ".join(parts) + "."
-    return textwrap.wrap(text, 100, break_on_hyphens=False)
+    return _wrap("**Where it stands** (generated from the table above): " + "; ".join(parts) + ".")
 
 
 DEPLOY_INTRO = """\
@@ -184,7 +211,8 @@ per speaker, and how many of its decisions equal evaluate's; *streaming*: each s
 order, each window classified with the statistics accumulated before it (what the app does,
 starting from zeros); *defaults*: every window with the default statistics. "no speech" counts as
 wrong. *pooling*: the run's rule (results without the field predate `--pooling`: max). Files:
-`benchmarks/results/online_norm_*.json`; `deploy/INTEGRATION.md` explains the rules.
+`benchmarks/results/online_norm_*.json`; [deploy/INTEGRATION.md](../deploy/INTEGRATION.md) explains
+the rules.
 
 | model | run | pooling | evaluate UAR % | --speaker-norm UAR % | agrees | streaming UAR % | defaults UAR % |
 |---|---|---|---|---|---|---|---|"""
@@ -195,7 +223,7 @@ def deployment_table() -> list[str]:
     for path in sorted(RESULTS.glob("online_norm_*.json")):
         d = json.loads(path.read_text())
         u = d["uar"]
-        run = "/".join(Path(d["run_dir"]).parts[-2:])
+        run = run_name(d["run_dir"])
         lines.append(
             f"| {path.stem.removeprefix('online_norm_')} | `{run}` | {d.get('pooling', 'max')} | "
             f"{100 * u['offline_evaluate']['uar']:.1f} | "
@@ -217,10 +245,19 @@ and setting timed round-robin in the same run. A setting whose gate failed is no
 kernels here are its portable reference code, not the arm64 ones a phone runs."""
 
 
+# the timed 1-thread settings (deploy/variants.py) and the parity gate that covers each, column by column
+SPEED_SETTINGS = {
+    "1t": "lce_default",
+    "1t+xnn": "lce_xnnpack",
+    "1t+ind": "lce_indirect",
+    "1t+xnn+ind": "lce_indirect_xnnpack",
+}
+
+
 def _ms(row: dict, setting: str) -> str:
     if f"ms_{setting}" not in row:
         return "-"
-    passed = (row.get("parity") or {}).get(gate_for(setting), {}).get("passed")
+    passed = (row.get("parity") or {}).get(SPEED_SETTINGS[setting], {}).get("passed")
     return f"{row[f'ms_{setting}']:.1f}" if passed else "wrong"
 
 
@@ -238,12 +275,11 @@ def speed_table() -> list[str]:
     for r in var["rows"]:
         p = r.get("parity") or {}
         gate = "".join(
-            "P" if p.get(g, {}).get("passed") else ("F" if g in p else "-")
-            for g in ("lce_default", "lce_xnnpack", "lce_indirect", "lce_indirect_xnnpack")
+            "P" if p.get(g, {}).get("passed") else ("F" if g in p else "-") for g in SPEED_SETTINGS.values()
         )
-        run = "/".join(Path(r["run_dir"]).parts[-2:]) if r.get("run_dir") else "untrained"
+        run = run_name(r["run_dir"]) if r.get("run_dir") else "untrained"
         uar = "-" if r.get("uar") is None else f"{100 * r['uar']:.1f}"
-        ms = " | ".join(_ms(r, s) for s in ("1t", "1t+xnn", "1t+ind", "1t+xnn+ind"))
+        ms = " | ".join(_ms(r, s) for s in SPEED_SETTINGS)
         size, ops = f"{r['size_bytes']:,}", f"{r['ops_executed']:,}"
         lines.append(f"| {r['variant']} | `{run}` | {uar} | {size} | {ops} | {gate} | {ms} |")
     before, after = (var[k]["uptime"].split("average:")[-1].strip() for k in ("load_before", "load_after"))
@@ -257,9 +293,9 @@ def speed_table() -> list[str]:
         h = head["headline"]
         lines += [
             "",
-            "**Headline** (`python deploy/benchmark.py --run RUN --twin-run TWIN --headline-only`): each "
-            "model at its fastest 1-thread setting that stays correct over repeated calls, timed "
-            "interleaved in the same run:",
+            "**Fastest correct setting** (`python deploy/benchmark.py --run RUN --twin-run TWIN "
+            "--headline-only`): each model at its fastest 1-thread setting that stays correct over "
+            "repeated calls, timed interleaved in the same run:",
             "",
         ]
         for name, m in h["models"].items():
@@ -267,7 +303,7 @@ def speed_table() -> list[str]:
                 f"- {name}: {m['median_ms']:.2f} ms ({m['graph']}, {m['setting']}; {m['size_bytes']:,} B)"
             )
         if "ratio" in h:
-            lines.append(f"- **ratio BCRNN / float twin: {h['ratio']:.2f}** (target <= 1.0, goal <= 0.5)")
+            lines.append(f"- ratio BCRNN / float twin: {h['ratio']:.2f} (target <= 1.0, goal <= 0.5)")
     return lines
 
 
@@ -285,44 +321,63 @@ def pooling_table() -> list[str]:
     doc = _load("pooling.json")
     if not doc.get("runs"):
         return []
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     from pooling import table
 
     return ["", *POOLING_INTRO.splitlines(), "", table(doc, _load("ablation.json"))]
 
 
-def block() -> str:
-    parts = floor_table(_load("floor.json")) + [""] + protocol_table() + deployment_table()
-    parts += ablation_table(_load("ablation.json")) + pooling_table()
-    return "\n".join([BEGIN, *parts, "", PAPER, END])
+def results_block() -> list[str]:
+    """docs/RESULTS.md: the floor, the protocol, evaluation vs deployment, the ablation, pooling."""
+    parts = floor_table(_load("floor.json")) + [""] + protocol_table() + [""] + deployment_table()
+    return parts + ablation_table(_load("ablation.json")) + pooling_table() + ["", PAPER]
+
+
+# {file: {block name: what fills it}}; --check covers every one
+BLOCKS: dict[str, dict[str, Callable[[], list[str]]]] = {
+    "README.md": {"results": lambda: protocol_table(short=True)},
+    "docs/RESULTS.md": {"results": results_block, "speed": speed_table},
+}
+
+
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:begin (benchmarks/readme_tables.py) -->", f"<!-- {name}:end -->"
+
+
+def regenerate(text: str, blocks: dict[str, Callable[[], list[str]]], where: str = "text") -> str:
+    """`text` with each named block between its markers replaced by its generated lines."""
+    for name, make in blocks.items():
+        begin, end = markers(name)
+        if text.count(begin) != 1 or text.count(end) != 1:
+            sys.exit(f"readme_tables: {where} needs one {begin} and one {end}")
+        head, rest = text.split(begin, 1)
+        text = head + "\n".join([begin, *make(), end]) + rest.split(end, 1)[1]
+    return text
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--check", action="store_true")
+    p.add_argument("--check", action="store_true", help="exit 1 if a generated block is out of date")
     args = p.parse_args()
-    readme = (ROOT / "README.md").read_text()
-    if BEGIN not in readme or END not in readme:
-        sys.exit("readme_tables: README.md has no results markers")
-    head, rest = readme.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    new = head + block() + tail
-    if SPEED_BEGIN in new and SPEED_END in new:
-        head, rest = new.split(SPEED_BEGIN, 1)
-        tail = rest.split(SPEED_END, 1)[1]
-        new = head + "\n".join([SPEED_BEGIN, *speed_table(), SPEED_END]) + tail
-    if args.check:
-        if new == readme:
-            return 0
-        import difflib
+    stale = []
+    for rel, blocks in BLOCKS.items():
+        path = ROOT / rel
+        if not path.is_file():
+            sys.exit(f"readme_tables: {rel} does not exist")
+        old = path.read_text()
+        new = regenerate(old, blocks, rel)
+        if new == old:
+            continue
+        if args.check:
+            import difflib
 
-        diff = difflib.unified_diff(
-            readme.splitlines(), new.splitlines(), "README.md", "generated", lineterm=""
-        )
-        print("\n".join(list(diff)[:40]), file=sys.stderr)
-        return 1
-    atomic_write_text(ROOT / "README.md", new)
-    return 0
+            diff = difflib.unified_diff(old.splitlines(), new.splitlines(), rel, "generated", lineterm="")
+            print("\n".join(list(diff)[:40]), file=sys.stderr)
+            stale.append(rel)
+        else:
+            atomic_write_text(path, new)
+    if stale:
+        print(f"out of date: {', '.join(stale)} (run python benchmarks/readme_tables.py)", file=sys.stderr)
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

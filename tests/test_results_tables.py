@@ -1,29 +1,80 @@
-"""The README's tables are generated from the committed results (benchmarks/readme_tables.py)."""
+"""The results tables of README.md and docs/RESULTS.md are generated from the committed results
+(benchmarks/readme_tables.py), and the user-facing docs hold no machine paths or removed options."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+# an absolute path of the machine that made a result (a run directory, a cache)
+MACHINE_PATH = re.compile(r"(?<![\w.~])/(?:work|root|tmp|home|Users|mnt|scratch)/")
+DOCS = ("README.md", "CONTRIBUTING.md", "data/README.md", "docs/METHOD.md", "docs/RESULTS.md")
 
 
-def test_readme_tables_match_committed_results() -> None:
+def test_generated_blocks_match_committed_results() -> None:
     p = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "readme_tables.py"), "--check"],
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
-    assert p.returncode == 0, "README.md is out of date: run python benchmarks/readme_tables.py\n" + p.stderr
+    assert p.returncode == 0, "run python benchmarks/readme_tables.py\n" + p.stderr
+
+
+def test_check_covers_every_block_of_both_files() -> None:
+    """A stale number inside any generated block is regenerated; the hand-written text is kept."""
+    import readme_tables
+
+    assert set(readme_tables.BLOCKS) == {"README.md", "docs/RESULTS.md"}
+    for rel, blocks in readme_tables.BLOCKS.items():
+        text = (ROOT / rel).read_text()
+        for name in blocks:
+            begin, end = readme_tables.markers(name)
+            head, rest = text.split(begin, 1)
+            inside, tail = rest.split(end, 1)
+            assert re.search(r"\d", inside), f"{rel}: block {name} is empty"
+            stale = head + begin + re.sub(r"\d", "9", inside, count=3) + end + tail + "\nhand-written\n"
+            assert stale != text + "\nhand-written\n"
+            assert readme_tables.regenerate(stale, blocks, rel) == text + "\nhand-written\n"
+
+
+def test_ablation_flags_show_runs_not_machine_paths() -> None:
+    """A teacher run recorded as an absolute path appears as its last two parts."""
+    from readme_tables import ablation_table
+
+    flags = ["--model", "bcrnn", "--teacher", "/work/runs/ablation/crnn-e12"]
+    scores = {"dev_uar_last3": 0.5, "test_uar": 0.5, "train_accuracy": 0.5, "seconds_per_epoch": 10.0}
+    run = {"flags": flags, "epochs": 12, **scores}
+    row = ablation_table({"kd-e12": run})[-1]
+    assert "`bcrnn --teacher ablation/crnn-e12`" in row and not MACHINE_PATH.search(row)
+
+
+def test_docs_hold_no_machine_paths() -> None:
+    for rel in DOCS:
+        for n, line in enumerate((ROOT / rel).read_text().splitlines(), 1):
+            assert not MACHINE_PATH.search(line), f"{rel}:{n}: machine path: {line}"
+
+
+def test_readme_is_short_and_names_no_removed_option() -> None:
+    """Issue 24: a README for users of at most 200 lines, without the options the ablation rejected."""
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    removed = ("--paper", "--input-levels", "--lstm-input-levels", "--lstm-scales", "--lstm-input-norm",
+               "--readout-norm", "--binary-lr-scale", "--label-smoothing", "--class-weight-power",
+               "meanstd", "--no-xnor-scale")  # fmt: skip
+    named = [o for o in removed if re.search(re.escape(o) + r"(?![\w-])", readme)]
+    assert not named, f"README.md names removed options: {named}"
 
 
 def test_protocol_rows_stand_beside_the_floor_and_the_paper() -> None:
     """Each protocol row carries the linear floor of its split (floor.json) and, for LOSO, the paper's UAR."""
     import json
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     from protocol import table
 
     fold = {"uar": 0.5, "wa": 0.5, "confusion": [[1, 1], [1, 1]]}
@@ -45,7 +96,6 @@ def test_protocol_rows_stand_beside_the_floor_and_the_paper() -> None:
 def test_loso_seeds_unfinished_runs_and_the_mean_over_seeds() -> None:
     """A LOSO row per seed names its seed and whether it is unfinished; with two finished seeds a row
     gives the mean of their fold means and the std over seeds; the summary sentence quotes only that."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     from protocol import LOSO_FOLDS, summarize, table
     from readme_tables import standing
 
