@@ -59,18 +59,19 @@ model-selection view of the fixed split at seed 0 (trained on 03 08 11 13 only, 
 | standardization | fixed split UAR % | 10-fold LOSO UAR % (mean +- std over folds) | dev speakers 09 10 % |
 |---|---|---|---|"""
 NETWORKS_INTRO = """\
-**Ablation, fixed split** (`python benchmarks/ablation.py`): how the recipe was chosen. Each row
-is the default recipe of its time plus the flags shown (as they were then: the options that found
-no gain were removed later, see [METHOD.md](METHOD.md)), with 2 of the 6 training speakers held out as dev
-speakers, one per gender, drawn with the seed (seed 0: dev 09 10, train 03 08 11 13; seed 1: dev
-03 13; seed 2: dev 09 11); model selection: mean dev UAR over 3 epochs; test speakers 12 14 15 16
-(231 utterances); mean +- std over the seeds run; `-eN` = N epochs (cosine schedule).
-`+specaug` rows ran with SpecAugment masks, the default until these rows showed that it costs the
-CRNN 20 points of dev UAR; the e40 row is `ser-bnn train` with the first defaults, stopped early.
-2-core x86 CPU shared with other jobs (s/epoch is an upper bound); the rows marked ** ran alone on a
-later 2-core AMD EPYC machine; there the re-run of crnn-e12 seed 0 (the distillation teacher) gave
-dev 71.1 / test 73.6 % (mean-log) against that row's 74.9 / 75.1 (max, earlier code and machine).
-The dev column is what decides between rows; the test column is reported, never used to choose.
+**Ablation, fixed split** (`python benchmarks/ablation.py`): how the recipe was chosen. Each row is
+the default recipe of its time plus the flags shown, as they were then (`removed; in C`: an option
+removed later because it found no gain, still in commit C; see [METHOD.md](METHOD.md)), with 2 of
+the 6 training speakers held out as dev speakers, one per gender, drawn with the seed (seed 0: dev
+09 10, train 03 08 11 13; seed 1: dev 03 13; seed 2: dev 09 11); model selection: mean dev UAR over
+3 epochs; test speakers 12 14 15 16 (231 utterances); mean +- std over the seeds run; `-eN` = N
+epochs (cosine schedule). `+specaug` rows ran with SpecAugment masks, the default until these rows
+showed that it costs the CRNN 20 points of dev UAR; the e40 row is `ser-bnn train` with the first
+defaults, stopped early. 2-core x86 CPU shared with other jobs (s/epoch is an upper bound); the rows
+marked ** ran alone on a later 2-core AMD EPYC machine; there the re-run of crnn-e12 seed 0 (the
+distillation teacher) gave dev 71.1 / test 73.6 % (mean-log) against that row's 74.9 / 75.1 (max,
+earlier code and machine). The dev column is what decides between rows; the test column is reported,
+never used to choose.
 
 | variant | flags beyond the default recipe | seeds | epochs | dev UAR % | test UAR % | train acc | s/epoch |
 |---|---|---|---|---|---|---|---|"""
@@ -89,6 +90,8 @@ def floor_table(floor: dict) -> list[str]:
 
 
 def ablation_table(ablation: dict) -> list[str]:
+    """One row per variant (its seeds pooled); `*` marks a note; `(removed; in C)` an option removed
+    later for finding no gain (`last_commit` C: a commit that still has it)."""
     lines = NETWORKS_INTRO.splitlines()
     groups: dict[tuple[str, str | None], list[dict]] = {}
     for key, r in ablation.items():  # seeds of a variant share a row unless their notes differ
@@ -99,13 +102,16 @@ def ablation_table(ablation: dict) -> list[str]:
             notes.append(note)
         mark = " " + "*" * (notes.index(note) + 1) if note else ""
         flags = " ".join(_flag(f) for f in rs[0]["flags"] if f not in ("--model",))
+        commit = next((r["last_commit"] for r in rs if r.get("last_commit")), None)
+        gone = f" (removed; in {commit})" if commit else ""
         dev = np.array([r["dev_uar_last3"] for r in rs]) * 100
         test = np.array([r["test_uar"] for r in rs]) * 100
         spread = (lambda a: f" +- {a.std():.1f}") if len(rs) > 1 else (lambda a: "")
         lines.append(
-            f"| {name}{mark} | `{flags}` | {len(rs)} | {rs[0]['epochs']} | {dev.mean():.1f}{spread(dev)} | "
-            f"{test.mean():.1f}{spread(test)} | {np.mean([r['train_accuracy'] for r in rs]):.2f} | "
-            f"{np.mean([r['seconds_per_epoch'] for r in rs]):.0f} |"
+            f"| {name}{mark} | `{flags}`{gone} | {len(rs)} | {rs[0]['epochs']} "
+            f"| {dev.mean():.1f}{spread(dev)} | {test.mean():.1f}{spread(test)} "
+            f"| {np.mean([r['train_accuracy'] for r in rs]):.2f} "
+            f"| {np.mean([r['seconds_per_epoch'] for r in rs]):.0f} |"
         )
     return lines + ([""] + [f"{'*' * (i + 1)} {n}" for i, n in enumerate(notes)] if notes else [])
 

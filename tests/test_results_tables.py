@@ -51,7 +51,22 @@ def test_ablation_flags_show_runs_not_machine_paths() -> None:
     scores = {"dev_uar_last3": 0.5, "test_uar": 0.5, "train_accuracy": 0.5, "seconds_per_epoch": 10.0}
     run = {"flags": flags, "epochs": 12, **scores}
     row = ablation_table({"kd-e12": run})[-1]
-    assert "`bcrnn --teacher ablation/crnn-e12`" in row and not MACHINE_PATH.search(row)
+    assert "| `bcrnn --teacher ablation/crnn-e12` | 1 |" in row and not MACHINE_PATH.search(row)
+
+
+def test_ablation_rows_of_removed_options_name_a_commit_that_has_them() -> None:
+    """Seeds of a variant share a row; a removed option's row says so and names the commit."""
+    from readme_tables import ablation_table
+
+    def run(dev: float, **extra: str) -> dict:
+        return {"flags": ["--model", "bcrnn", "--label-smoothing", "0.1"], "epochs": 12, "dev_uar_last3": dev,
+                "test_uar": 0.5, "train_accuracy": 0.5, "seconds_per_epoch": 10.0, **extra}  # fmt: skip
+
+    rows = ablation_table({"ls0.1-e12": run(0.6, last_commit="cb21a77"), "ls0.1-e12-s1": run(0.7)})
+    assert rows[-1].startswith(
+        "| ls0.1-e12 | `bcrnn --label-smoothing 0.1` (removed; in cb21a77) | 2 | 12 | 65.0 +- 5.0 |"
+    )
+    assert "(removed" not in ablation_table({"ls0.1-e12": run(0.6)})[-1]
 
 
 def test_docs_hold_no_machine_paths() -> None:
