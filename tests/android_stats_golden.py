@@ -13,11 +13,15 @@ writes OUT_DIR/stats_golden.json with its profiles and WAVs beside it. tests/tes
   (float64). One stream runs past `online.COUNT_CAP`, one starts just below it, one has a window whose
   count row differs between bands (the count is band 0's, as `online.from_tensor` takes it), and
   speech_frames sit on both sides of `MIN_SPEECH_FRAMES` (24, 24.5, 25, 26). No model is involved.
-- `profiles`: a profile written by `online.save_profile` (Java must read it exactly), and unusable
-  profiles with the one-line message `online.load_profile` gives for each (Java must refuse them; where
-  `exact` is true, with the same message). `java_profile` names the file the Java test writes from its
-  own statistics after stream `java_profile.stream`; the pytest driver then reads it with
-  `online.load_profile` and compares it with Python's statistics bit for bit.
+- `profiles`: a profile written by `online.save_profile` and two that Python reads beyond the writer's
+  format (version 1.0, no n_mels, integers; numeric strings and booleans as values): Java must read them
+  exactly. Unusable profiles with the one-line message `online.load_profile` gives for each (Java must
+  refuse them; where `exact` is true, with the same message), including texts that org.json reads
+  differently from Python's json (a byte-order mark, a bare word, NaN / Infinity / 1e400 as object
+  members) and values that float() / numpy convert or refuse (null, strings, nested and empty lists).
+  `java_profile` names the file the Java test writes from its own statistics after stream
+  `java_profile.stream`; the pytest driver then reads it with `online.load_profile` and compares it with
+  Python's statistics bit for bit.
 - `roles`: tensor shape sets and what `ser_bnn.model_io.find_roles` makes of them (indices, or the error).
 - `sessions`: `ser_bnn.predict.predict_file`, the CLI's code path, over small WAVs with a stand-in network
   that has the exported interface (inputs waveform [1, 48000] and speaker_stats [1, 3, 40]; outputs in
@@ -169,8 +173,27 @@ def _profiles(out: Path, start: NormStats) -> dict:
         ("negative_sumsq.json", variant(sumsq=neg_sq), True),
         ("missing_count.json", variant(count=_DROP), True),
         ("missing_sumsq.json", variant(sumsq=_DROP), True),
-        ("count_null.json", variant(count=None), False),
-        ("sum_nested.json", variant(sum=[[1.0, 2.0]] * 20), False),
+        ("count_null.json", variant(count=None), True),
+        ("sum_nested.json", variant(sum=[[1.0, 2.0]] * 20), True),
+        # what org.json reads differently from Python's json: the Java side must still give Python's message
+        ("bom.json", "\ufeff" + json.dumps(base), True),
+        ("bare_word.json", "speaker", True),
+        ("string.json", '"speaker"', True),
+        ("inf_count.json", variant(count=float("inf")), True),
+        ("huge_count.json", json.dumps(variant(count=0.5)).replace("0.5", "1e400", 1), True),
+        ("sum_nulls.json", variant(sum=[None] * N_MELS), True),
+        ("sum_scalar.json", variant(sum=5.0), True),
+        ("sum_null.json", variant(sum=None), True),
+        ("sum_object.json", variant(sum={}), True),
+        ("count_word.json", variant(count="many"), True),
+        ("count_list.json", variant(count=[1.0]), True),
+        ("sum_words.json", variant(sum=["x"] * N_MELS), True),
+        ("sum_empty.json", {**no_n, "sum": []}, True),
+        ("bad_count_before_missing_sum.json", variant(count=None, sum=_DROP), True),
+        ("sum_39_before_nested_sq.json", {**no_n, "sum": base["sum"][:39], "sumsq": [[1.0]] * N_MELS}, True),
+        ("version_2_and_nan.json", variant(version=2, count=float("nan")), True),
+        ("n_mels_39_and_nan.json", variant(n_mels=39, count=float("nan")), True),
+        ("sum_ragged.json", variant(sum=[[1.0], [2.0, 3.0]]), False),  # numpy's wording is not reproduced
     ]
     bad = []
     for name, content, exact in cases:
@@ -191,10 +214,17 @@ def _profiles(out: Path, start: NormStats) -> dict:
     lenient = out / "profile_lenient.json"
     lenient.write_text(json.dumps({**no_n, "version": 1.0, "count": 1234, "format": "anything"}))
     st = online.load_profile(lenient, N_MELS)
+    # float() and np.asarray(..., float) also read numeric strings and booleans
+    converted = out / "profile_converted.json"
+    sumsq_text = [repr(x) for x in base["sumsq"]]
+    sumsq_text[0], sumsq_text[1] = " 1e3 ", True
+    converted.write_text(json.dumps({**base, "count": "1234.5", "sumsq": sumsq_text}))
+    st_converted = online.load_profile(converted, N_MELS)
     return {
         "n_mels": N_MELS,
         "python_profile": {"file": good.name, "stats": _stats(start)},
         "lenient_profile": {"file": lenient.name, "stats": _stats(st)},
+        "converted_profile": {"file": converted.name, "stats": _stats(st_converted)},
         "bad": bad,
         "java_profile": {"file": "profile_java.json", "stream": "realistic"},
     }

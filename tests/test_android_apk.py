@@ -8,8 +8,9 @@ verification, the model stored uncompressed and 4-byte aligned (so the app can m
 the dex: app and core classes present, no org.tensorflow classes (the stub stays out of the dex) and
 no org.json classes (the core's JSON parser is the device's, from android.jar).
 
-Skips, naming what is missing, when those Debian tools are not installed
-(android_demo/tools/install_debian_deps.sh installs them).
+The build test needs the real Emo-DB for its bundled sample (fails without it, see conftest.emodb_dir) and
+skips, naming what is missing, when those Debian tools or keytool/javac are not installed
+(android_demo/tools/install_debian_deps.sh installs them; under CI=true a skip is a failure).
 """
 
 from __future__ import annotations

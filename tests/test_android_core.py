@@ -32,8 +32,9 @@ mode streams.
 The core parses JSON with org.json: part of Android (android.jar), on the host Debian's
 libandroid-json-java (the same AOSP implementation).
 
-Needs a JDK (javac, java) and Debian's junit4 + libhamcrest-java + libandroid-json-java; skips only
-when javac is absent.
+test_java_core_junit needs the real Emo-DB (fails without it, see conftest.emodb_dir), a JDK (javac,
+java) and Debian's junit4 + libhamcrest-java + libandroid-json-java: it skips, naming what is missing,
+when one of those is absent (fails instead under CI=true, see conftest.require_system).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ import org.json.JSONTokener;
  * ser_bnn.online / ser_bnn.gating. Shapes must agree with the labels, the window and the band count.
  *
  * <p>The JSON is parsed with {@code org.json} (part of Android; on the JVM Debian's
- * libandroid-json-java or Maven's org.json:json). Malformed JSON, trailing characters and values of
+ * libandroid-json-java, the same AOSP code). Malformed JSON, trailing characters and values of
  * the wrong type (a label that is not a string, a sample rate that is not an integer) throw
  * {@link IllegalArgumentException} naming the key.
  */

@@ -10,8 +10,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
-import java.util.List;
-import java.util.Map;
+
+import org.json.JSONException;
+import org.json.JSONObject;
+import org.json.JSONTokener;
 
 /**
  * A speaker's statistics as JSON, the format of {@code ser-bnn predict --profile}
@@ -21,19 +23,24 @@ import java.util.Map;
  * {"format": "ser-bnn-speaker-stats", "version": 1, "n_mels": 40,
  *  "count": 12345.0, "sum": [40 numbers], "sumsq": [40 numbers]}
  * </pre>
- * Reading parses as strictly as Python's json module ({@link StrictJson}: NaN and Infinity are read, then
- * refused as values) and applies Python's checks in Python's order, with its one-line messages
- * ({@link ProfileException}):
- * not JSON, not an object, another {@code version} (missing = 1), {@code n_mels} (when present) different
- * from the model's bands, missing {@code count} / {@code sum} / {@code sumsq}, list lengths different from
- * the model's bands, NaN or infinity, a negative count or sum of squares. A refused profile changes nothing:
+ * Reading parses with {@code org.json} (Android's own; on the JVM Debian's libandroid-json-java, the same
+ * AOSP code), then applies the checks of {@code online.load_profile} and {@code NormStats.from_dict} in
+ * their order, with their one-line messages ({@link ProfileException}): not JSON, not an object, another
+ * {@code version} (missing = 1), {@code n_mels} (when present) different from the model's bands, a missing
+ * or unconvertible {@code count} / {@code sum} / {@code sumsq} (read as Python's float() and numpy's
+ * asarray read them: numeric strings are numbers, null in a list is NaN), a vector that is not one list or
+ * whose length is not the model's band count, NaN or infinity (Python's json reads and writes the literals
+ * NaN, Infinity, -Infinity), a negative count or sum of squares. A refused profile changes nothing:
  * {@link #load} returns new statistics only on success and never writes. Numbers are written with
  * {@link Double#toString}, which reads back to the same double (as Python's repr); Python reads them
  * exactly, and this class reads Python's exactly.
  *
- * <p>Differences in wording only, for malformed input that neither side writes: a non-numeric count or a
- * nested list gets a message of its own here (Python's comes from float() / numpy); when only {@code sumsq}
- * has the wrong length, the message names its length (Python's names the length of {@code sum}).
+ * <p>Where the two sides differ (text that no writer produces): org.json is more lenient than Python's
+ * json. It reads comments, single-quoted and unquoted strings, control characters inside strings, hex and
+ * octal numbers, {@code =}, {@code =>} or {@code ;} as separators, empty list items and a trailing comma in a
+ * list (as null), and true/false/null in any case, all of which Python calls "not JSON"; such a file is accepted here if its values pass the checks, and otherwise refused by a later check
+ * with that check's message. Lists of unequal lengths get a message of their own (numpy's names its shape
+ * analysis), and string values in messages are quoted without Python's escapes of special characters.
  */
 public final class SpeakerProfile {
     public static final String FORMAT = "ser-bnn-speaker-stats";
@@ -77,23 +84,13 @@ public final class SpeakerProfile {
      * the messages as Python's path does: "profile NAME has 39 Mel bands, the model needs 40".
      */
     public static SpeakerStats fromJson(String text, int nMels, String name) throws ProfileException {
-        Object root;
-        try {
-            root = StrictJson.parse(text);
-        } catch (StrictJson.SyntaxException e) {
-            throw new ProfileException("profile " + name + " is not JSON");
-        }
-        if (!(root instanceof Map)) {
-            throw new ProfileException("profile " + name + " is not a JSON object");
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> d = (Map<String, Object>) root;
-        if (d.containsKey("version") && !equalsOne(d.get("version"))) {
-            throw new ProfileException("profile " + name + " has version " + pythonRepr(d.get("version"))
+        JSONObject d = parseObject(text, "profile " + name);
+        if (d.has("version") && !PythonValues.equalsInt(d.opt("version"), VERSION)) {
+            throw new ProfileException("profile " + name + " has version " + PythonValues.repr(d.opt("version"))
                     + ", expected " + VERSION);
         }
-        if (d.containsKey("n_mels") && !numberEquals(d.get("n_mels"), nMels)) {
-            throw new ProfileException("profile " + name + " has " + pythonStr(d.get("n_mels"))
+        if (d.has("n_mels") && !PythonValues.equalsInt(d.opt("n_mels"), nMels)) {
+            throw new ProfileException("profile " + name + " has " + PythonValues.str(d.opt("n_mels"))
                     + " Mel bands, the model needs " + nMels);
         }
         try {
@@ -103,109 +100,94 @@ public final class SpeakerProfile {
         }
     }
 
-    /** NormStats.from_dict: count, sum, sumsq, then band count, finite values, signs. */
-    private static SpeakerStats statsFromDict(Map<String, Object> d, int nMels) {
-        String[] keys = {"count", "sum", "sumsq"};
-        for (String k : keys) {
-            if (!d.containsKey(k)) {
-                throw new IllegalArgumentException("statistics need count, sum and sumsq: '" + k + "'");
+    /**
+     * The text's one JSON value, which must be an object ("WHAT is not JSON", "WHAT is not a JSON object").
+     * Python's json refuses a leading byte-order mark and bare words; org.json would read them.
+     */
+    private static JSONObject parseObject(String text, String what) throws ProfileException {
+        Object root;
+        try {
+            if (text.startsWith("\uFEFF")) {
+                throw new JSONException("byte-order mark");
+            }
+            JSONTokener tokens = new FiniteOrStringTokener(text);
+            root = tokens.nextValue();
+            if (tokens.nextClean() != 0) {
+                throw new JSONException("trailing characters");
+            }
+            if (root instanceof String && !text.trim().startsWith("\"")) {
+                throw new JSONException("a bare word");
+            }
+        } catch (JSONException e) {
+            throw new ProfileException(what + " is not JSON");
+        }
+        if (!(root instanceof JSONObject)) {
+            throw new ProfileException(what + " is not a JSON object");
+        }
+        return (JSONObject) root;
+    }
+
+    /**
+     * Reads NaN, Infinity and -Infinity (which Python's json reads and writes) as the strings "NaN",
+     * "Infinity", "-Infinity": org.json refuses non-finite numbers as object members, and Python's float()
+     * turns the strings back into the same values, which the checks then refuse as Python does.
+     */
+    private static final class FiniteOrStringTokener extends JSONTokener {
+        FiniteOrStringTokener(String text) {
+            super(text);
+        }
+
+        @Override
+        public Object nextValue() throws JSONException {
+            Object v = super.nextValue();
+            if (v instanceof Double && (((Double) v).isNaN() || ((Double) v).isInfinite())) {
+                return v.toString();
+            }
+            return v;
+        }
+    }
+
+    /**
+     * NormStats.from_dict in its order: count, sum, sumsq read as Python reads them (float(), np.asarray);
+     * then per vector its shape and band count; then finite values; then the signs.
+     */
+    private static SpeakerStats statsFromDict(JSONObject d, int nMels) {
+        double count;
+        PythonValues.Array sum;
+        PythonValues.Array sumsq;
+        try {
+            count = PythonValues.toFloat(member(d, "count"));
+            sum = PythonValues.toArray(member(d, "sum"));
+            sumsq = PythonValues.toArray(member(d, "sumsq"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("statistics need count, sum and sumsq: " + e.getMessage());
+        }
+        String[] names = {"sum", "sumsq"};
+        PythonValues.Array[] arrays = {sum, sumsq};
+        for (int i = 0; i < 2; i++) {
+            PythonValues.Array a = arrays[i];
+            if (a.shape.length != 1) {
+                throw new IllegalArgumentException("statistics " + names[i] + " has shape " + a.shapeText()
+                        + ", the model needs " + nMels + " bands");
+            }
+            if (a.values.length != nMels) {
+                throw new IllegalArgumentException("statistics have " + a.values.length + " bands, the model needs "
+                        + nMels);
             }
         }
-        double count = scalar(d.get("count"), "count");
-        double[] sum = vector(d.get("sum"), "sum");
-        double[] sumsq = vector(d.get("sumsq"), "sumsq");
-        if (sum.length != nMels) {
-            throw new IllegalArgumentException("statistics have " + sum.length + " bands, the model needs " + nMels);
-        }
-        if (sumsq.length != nMels) {
-            throw new IllegalArgumentException("statistics have " + sumsq.length + " bands, the model needs " + nMels);
-        }
-        String problem = SpeakerStats.problem(count, sum, sumsq);
+        String problem = SpeakerStats.problem(count, sum.values, sumsq.values);
         if (problem != null) {
             throw new IllegalArgumentException(problem);
         }
-        return new SpeakerStats(count, sum, sumsq);
+        return new SpeakerStats(count, sum.values, sumsq.values);
     }
 
-    /** A number, or a string Python's float() reads (numbers, nan, inf, infinity). */
-    private static double scalar(Object v, String key) {
-        if (v instanceof Number) {
-            return ((Number) v).doubleValue();
+    /** d[key], or Python's KeyError message. */
+    private static Object member(JSONObject d, String key) {
+        if (!d.has(key)) {
+            throw new IllegalArgumentException("'" + key + "'"); // KeyError
         }
-        if (v instanceof String) {
-            String s = ((String) v).trim().toLowerCase(java.util.Locale.ROOT);
-            String body = s.startsWith("+") || s.startsWith("-") ? s.substring(1) : s;
-            double sign = s.startsWith("-") ? -1.0 : 1.0;
-            if (body.equals("nan")) {
-                return Double.NaN;
-            }
-            if (body.equals("inf") || body.equals("infinity")) {
-                return sign * Double.POSITIVE_INFINITY;
-            }
-            if (body.matches("(\\d+\\.?\\d*|\\.\\d+)(e[+-]?\\d+)?")) {
-                return Double.parseDouble(s);
-            }
-        }
-        throw new IllegalArgumentException("statistics need count, sum and sumsq: " + key + " is not a number");
-    }
-
-    /** A list of numbers; a single number counts as one band (numpy's shape ()). */
-    private static double[] vector(Object v, String key) {
-        if (v instanceof List) {
-            List<?> a = (List<?>) v;
-            double[] out = new double[a.size()];
-            for (int i = 0; i < out.length; i++) {
-                Object x = a.get(i);
-                if (x instanceof List || x instanceof Map) {
-                    throw new IllegalArgumentException("statistics need count, sum and sumsq: " + key
-                            + " is not a list of numbers");
-                }
-                out[i] = scalar(x, key);
-            }
-            return out;
-        }
-        if (v instanceof Map) {
-            throw new IllegalArgumentException("statistics need count, sum and sumsq: " + key
-                    + " is not a list of numbers");
-        }
-        return new double[] {scalar(v, key)};
-    }
-
-    private static boolean equalsOne(Object v) {
-        return numberEquals(v, 1);
-    }
-
-    private static boolean numberEquals(Object v, int n) {
-        if (v instanceof Boolean) {
-            return (((Boolean) v) ? 1 : 0) == n; // Python: True == 1
-        }
-        return v instanceof Number && ((Number) v).doubleValue() == n;
-    }
-
-    /** Python's repr() of a JSON value, for the version message ("2", "'1'", "None", "2.5"). */
-    static String pythonRepr(Object v) {
-        if (v instanceof String) {
-            return "'" + v + "'";
-        }
-        return pythonStr(v);
-    }
-
-    /** Python's str() of a JSON value. */
-    static String pythonStr(Object v) {
-        if (v == null || v == StrictJson.NULL) {
-            return "None";
-        }
-        if (v instanceof Boolean) {
-            return ((Boolean) v) ? "True" : "False";
-        }
-        if (v instanceof Double) {
-            double d = ((Number) v).doubleValue();
-            if (d == Math.rint(d) && Math.abs(d) < 1e16) {
-                return Long.toString((long) d) + ".0";
-            }
-            return Double.toString(d);
-        }
-        return String.valueOf(v);
+        return d.opt(key);
     }
 
     /**
