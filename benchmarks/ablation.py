@@ -5,13 +5,16 @@
     python benchmarks/ablation.py --table          # print the table from the committed results
     python benchmarks/ablation.py --record runs/x --name default-e40 -- --model bcrnn   # a finished run
 
-Every variant is `ser-bnn train --dev-speakers 2` with the default preset plus the flags below
-(the default recipe trains on all non-test speakers; the ablation holds 2 out to choose on), and
-`NAME+specaug` is variant NAME with SpecAugment on. The reference row `default` is the paper's
-all-binary BCRNN: BCRNN variants run with `--binary-first-layer` unless they keep the first conv in
-float (rows recorded before the default preset's first conv became float got it from the preset
-and do not list the flag), and with the paper's 128 LSTM units unless they set `--lstm-units` (rows
-recorded before the default BCRNN became 256 units wide had 128 from the preset). Decisions between
+The variants are data: named `Config` differences in `ser_bnn.recipes` (`VARIANTS`), run as the train
+flags that make them. Every variant is `ser-bnn train --dev-speakers 2` with the default preset plus
+its flags (the default recipe trains on all non-test speakers; the ablation holds 2 out to choose
+on), and `NAME+specaug` is variant NAME with SpecAugment on. Variants whose options were removed
+(`RETIRED_VARIANTS`) keep their rows and name the last commit that runs them. The reference row
+`default` is the paper's all-binary BCRNN (`ABLATION_REFERENCE`): BCRNN variants run with
+`--binary-first-layer` unless they keep the first conv in float (rows recorded before the default
+preset's first conv became float got it from the preset and do not list the flag), and with the
+paper's 128 LSTM units unless they set `--lstm-units` (rows recorded before the default BCRNN became
+256 units wide had 128 from the preset). Decisions between
 variants are made on the *development* speakers (mean dev UAR of the last 3 epochs, column
 `dev UAR`); the test UAR of the selected epoch is reported beside it but is never used to choose.
 Each finished run's numbers are merged into benchmarks/results/ablation.json (written atomically),
@@ -31,72 +34,25 @@ import ser_bnn  # noqa: F401
 from ser_bnn.io import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ablation.json"
-VARIANTS = {
-    "default": ["--model", "bcrnn"],
-    "specaug": ["--model", "bcrnn", "--spec-augment"],
-    "no-aug": ["--model", "bcrnn", "--no-speed-perturb", "--gain-db", "0"],
-    "no-dropout": ["--model", "bcrnn", "--dropout", "0"],
-    "no-wd": ["--model", "bcrnn", "--weight-decay", "0"],
-    "last-state": ["--model", "bcrnn", "--readout", "last"],
-    "meanstd": ["--model", "bcrnn", "--readout", "meanstd"],
-    "global-norm": ["--model", "bcrnn", "--norm", "global"],
-    "float-first-layer": ["--model", "bcrnn", "--float-first-layer"],
-    "thermometer": ["--model", "bcrnn", "--input-levels", "7"],
-    "lstm-bn": ["--model", "bcrnn", "--lstm-input-norm"],
-    "binlr0.1": ["--model", "bcrnn", "--binary-lr-scale", "0.1"],
-    "readout-bn": ["--model", "bcrnn", "--readout-norm"],
-    "float-lstm": ["--model", "bcrnn", "--float-lstm"],
-    "float-fc": ["--model", "bcrnn", "--float-fc"],
-    "float-ends": ["--model", "bcrnn", "--float-first-layer", "--float-fc"],
-    "lstm-levels3": ["--model", "bcrnn", "--float-first-layer", "--lstm-input-levels", "3"],
-    "ls0.1": ["--model", "bcrnn", "--float-first-layer", "--label-smoothing", "0.1"],
-    "cw0.5": ["--model", "bcrnn", "--float-first-layer", "--class-weight-power", "0.5"],
-    "lstm256": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "256"],  # the default since 12-04
-    "lstm384": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "384"],
-    "lstm512": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "512"],
-    # training cost: twice the batch halves the sequential LSTM-loop steps of an epoch
-    "lstm256-batch32": ["--model", "bcrnn", "--float-first-layer", "--lstm-units", "256", "--batch-size", "32"],  # noqa: E501
-    "split-scales": ["--model", "bcrnn", "--float-first-layer", "--lstm-scales", "split"],
-    "lr3e-3": ["--model", "bcrnn", "--lr", "0.003"],
-    "lr1e-2": ["--model", "bcrnn", "--lr", "0.01"],
-    "batch8": ["--model", "bcrnn", "--batch-size", "8"],
-    # Distillation from the crnn variant of the same epochs and seed (trained first when its run
-    # directory is missing, recorded if it is not yet in the results).
-    "kd": ["--model", "bcrnn", "--teacher", "{runs}/crnn-e{epochs}{seed}"],
-    "kd-noinit": ["--model", "bcrnn", "--teacher", "{runs}/crnn-e{epochs}{seed}", "--no-teacher-init"],
-    "kd-ffl": ["--model", "bcrnn", "--float-first-layer", "--teacher", "{runs}/crnn-e{epochs}{seed}"],
-    "kd-ffl-noinit": [
-        "--model",
-        "bcrnn",
-        "--float-first-layer",
-        "--teacher",
-        "{runs}/crnn-e{epochs}{seed}",
-        "--no-teacher-init",
-    ],  # fmt: skip
-    "crnn": ["--model", "crnn"],
-    "crnn-no-aug": ["--model", "crnn", "--no-speed-perturb", "--gain-db", "0"],
-    "crnn-lstm-bn": ["--model", "crnn", "--lstm-input-norm"],
-    "crnn-lstm256": ["--model", "crnn", "--lstm-units", "256"],
-}
-# A variant name ending in "+specaug" runs that variant with SpecAugment on (the default recipe
-# until the "specaug" rows showed it costs the CRNN 20 points of dev UAR).
-SUFFIXES = {"+specaug": ["--spec-augment"]}
-# The ablation protocol: 2 of the 6 non-test speakers are held out for model selection.
-PROTOCOL = ["--dev-speakers", "2"]
 
 
 def variant_flags(name: str) -> list[str]:
-    for suffix, extra in SUFFIXES.items():
-        if name.endswith(suffix):
-            return variant_flags(name[: -len(suffix)]) + extra
-    if name not in VARIANTS:
-        sys.exit(f"ablation: unknown variant {name!r}: choose from {', '.join(VARIANTS)} (+specaug)")
-    flags = list(VARIANTS[name])
-    if flags[:2] == ["--model", "bcrnn"] and "--float-first-layer" not in flags:
-        flags.append("--binary-first-layer")  # the ablation's reference: the paper's all-binary BCRNN
-    if flags[:2] == ["--model", "bcrnn"] and "--lstm-units" not in flags:
-        flags += ["--lstm-units", "128"]  # the paper's width, as every row before the default widened
-    return flags
+    """The train flags of variant `name` (`ser_bnn.recipes`): its own changes, then the ablation
+    reference's that it does not override (the paper's binary first conv and 128 LSTM units)."""
+    from ser_bnn.commands.train import to_flags
+    from ser_bnn.recipes import ABLATION_REFERENCE, variant
+
+    v = variant(name)
+    reference = {k: x for k, x in ABLATION_REFERENCE.changes_for(v.model).items() if k not in v.changes}
+    return ["--model", v.model, *to_flags(dict(v.changes)), *to_flags(reference)]
+
+
+def protocol_flags() -> list[str]:
+    """The ablation protocol: 2 of the 6 non-test speakers held out for model selection."""
+    from ser_bnn.commands.train import to_flags
+    from ser_bnn.recipes import ABLATION_PROTOCOL
+
+    return to_flags(dict(ABLATION_PROTOCOL.changes))
 
 
 def dev_tail(run: Path, n: int = 3) -> float:
@@ -168,7 +124,7 @@ def train_variant(name: str, seed: int, args: argparse.Namespace, record_if_new:
         return
     cmd = [sys.executable, "-m", "ser_bnn.cli", "train", "--dataset", "emodb", "--out", str(out)]
     cmd += ["--epochs", str(args.epochs), "--patience", str(args.epochs), "--no-progress"]
-    cmd += ["--seed", str(seed), *PROTOCOL]
+    cmd += ["--seed", str(seed), *protocol_flags()]
     flags = [
         f.format(runs=args.runs, epochs=args.epochs, seed=f"-s{seed}" if seed else "")
         for f in variant_flags(name)

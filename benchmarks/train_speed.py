@@ -33,9 +33,9 @@ def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str) ->
     import tensorflow as tf
     import tf_keras as keras
 
-    from ser_bnn.config import preset
     from ser_bnn.lstm import BinaryLSTM
     from ser_bnn.models import build_model
+    from ser_bnn.recipes import preset
     from ser_bnn.summary import model_summary
 
     if model_name == "matmul":

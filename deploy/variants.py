@@ -14,12 +14,10 @@ or given with --run RUN_NAME=DIR; or untrained: latency and size only):
 
     bcrnn                 the BCRNN, binary first conv as in the paper (default-e12)
     float-first-conv      the first conv in float (float-first-layer-e12)
-    thermometer7          binary first conv on a 7-level thermometer code (thermometer-e12)
     unrolled              bcrnn's weights, LSTM traced with unroll=True: 150 steps, no WHILE
     fused-scales          bcrnn's weights, the per-step scales of the binary LSTM regrouped (below)
-    thermometer7+unrolled, float-first-conv+unrolled   those runs with the unrolled LSTM
+    float-first-conv+unrolled   that run with the unrolled LSTM
     float-first-conv+unrolled+fused   float-first-layer-e12 with both graph changes
-    lstm-input-norm       BatchNorm on the LSTM input half (config lstm_input_norm; untrained)
     float-twin            the float CRNN (crnn-e12)
     float-twin+unrolled   the float CRNN with the unrolled LSTM
 
@@ -103,13 +101,10 @@ class Variant:
 VARIANTS = (
     Variant("bcrnn", "default-e12", note="paper: binary first conv"),
     Variant("float-first-conv", "float-first-layer-e12"),
-    Variant("thermometer7", "thermometer-e12"),
     Variant("unrolled", "default-e12", unroll=True),
     Variant("fused-scales", "default-e12", fused=True),
-    Variant("thermometer7+unrolled", "thermometer-e12", unroll=True),
     Variant("float-first-conv+unrolled", "float-first-layer-e12", unroll=True),
     Variant("float-first-conv+unrolled+fused", "float-first-layer-e12", unroll=True, fused=True),
-    Variant("lstm-input-norm", None, model={"lstm_input_norm": True}, note="untrained"),
     Variant(TWIN, "crnn-e12"),
     Variant("float-twin+unrolled", "crnn-e12", unroll=True),
 )
@@ -118,11 +113,9 @@ BY_NAME = {v.name: v for v in VARIANTS}
 DEFAULT = (
     "bcrnn",
     "float-first-conv",
-    "thermometer7",
     "unrolled",
     "fused-scales",
     "float-first-conv+unrolled",
-    "lstm-input-norm",
     TWIN,
     "float-twin+unrolled",
 )
@@ -137,7 +130,7 @@ def get_fused_lstm_class() -> type:
 
     class FusedBinaryLSTM(BinaryLSTM):
         def call(self, inputs: Any, training: bool | None = None) -> tf.Tensor:
-            if not self.binary or self.input_norm:
+            if not self.binary:
                 return super().call(inputs, training=training)
             valid = None
             if self.readout != "last":
@@ -150,7 +143,7 @@ def get_fused_lstm_class() -> type:
             states = [zeros, zeros]
             if valid is not None:
                 parts.append(valid[:, :, None])
-                states += [zeros] * (2 if self.readout == "meanstd" else 1)
+                states.append(zeros)
             seq = tf.concat(parts, axis=-1)
             a4 = tf.reshape(a, [1, 1, 1, n])
 
@@ -166,10 +159,7 @@ def get_fused_lstm_class() -> type:
                 if valid is None:
                     return h_new, new
                 v = x_t[:, n + 1 :]
-                sums = [states[2] + v * h_new]
-                if self.readout == "meanstd":
-                    sums.append(states[3] + v * tf.square(h_new))
-                return h_new, new + sums
+                return h_new, [*new, states[2] + v * h_new]
 
             last, _, final = keras.backend.rnn(
                 step, seq, states, go_backwards=self.go_backwards, return_all_outputs=False

@@ -16,7 +16,7 @@ from ser_bnn.errors import ConfigError
 from ser_bnn.io import atomic_write_text
 
 NORMS = ("speaker", "global", "segment")
-READOUTS = ("mean", "meanstd", "last")
+READOUTS = ("mean", "last")
 
 
 @dataclass(frozen=True)
@@ -83,30 +83,14 @@ class ModelConfig:
     conv_kernel: tuple[int, int] = (5, 3)  # (time, frequency)
     pool_size: tuple[int, int] = (2, 2)
     binary_first_layer: bool = True  # binarize the log-Mel input of the conv (paper) or keep it float
-    xnor_input_scale: bool = True  # XNOR-Net K scaling of the conv input
     # which other layers of the BCRNN are binary (paper: all); False keeps that layer's float twin,
     # for the ablation of what each binarization costs
     binary_lstm: bool = True
     binary_fc: bool = True
-    # binary conv input: sign of `input_levels` shifted copies of the log-Mel (thermometer code,
-    # ser_bnn.thermometer); 1 = sign(x), the paper
-    input_levels: int = 1
     lstm_units: int = 128
-    # binary LSTM input: thermometer code of each conv feature with this many levels (one binary
-    # product per level, same weights); 1 = sign(x), the paper
-    lstm_input_levels: int = 1
-    # BatchNorm on the LSTM input projection of all steps instead of the paper's alpha * beta scale
-    # for that half (binary LSTMs train with normalized pre-activations: Ardakani et al., ICLR 2019)
-    lstm_input_norm: bool = False
-    # scales of the binary LSTM's two products (ser_bnn.lstm): "shared" alpha * beta over [x_t, h]
-    # (paper), or "split": each half normalized by its fan-in, times learned per-unit gains
-    lstm_scales: str = "shared"
-    # BiLSTM read-out: "last" state of each direction (paper), or the "mean" (or mean and std,
-    # "meanstd") over time of each direction's outputs, zero-padded steps excluded
+    # BiLSTM read-out: "last" state of each direction (paper), or the "mean" over time of each
+    # direction's outputs, zero-padded steps excluded
     readout: str = "mean"
-    # BatchNorm on the read-out, so that the binary FC layer binarizes each read-out unit around its
-    # learned centre instead of 0 (XNOR-Net's order: BatchNorm -> sign -> binary product)
-    readout_norm: bool = False
     fc_units: int = 64
     # on the BiLSTM read-out (only before a float FC layer: a dropped 0 in front of a binary layer
     # would become sign(0) = +1) and before the classifier; training only
@@ -133,16 +117,8 @@ class ModelConfig:
             raise ConfigError(
                 "conv_filters, lstm_units, fc_units, conv_kernel and pool_size must be positive"
             )
-        if not 1 <= self.input_levels <= 32:
-            raise ConfigError(f"model.input_levels must be in 1..32, got {self.input_levels}")
-        if not 1 <= self.lstm_input_levels <= 8:
-            raise ConfigError(f"model.lstm_input_levels must be in 1..8, got {self.lstm_input_levels}")
         if self.pooling not in ("max", "mean-log"):
             raise ConfigError(f"model.pooling must be 'max' or 'mean-log', got {self.pooling!r}")
-        if self.lstm_scales not in ("shared", "split"):
-            raise ConfigError(f"model.lstm_scales must be 'shared' or 'split', got {self.lstm_scales!r}")
-        if self.lstm_scales == "split" and self.lstm_input_norm:
-            raise ConfigError("model.lstm_scales 'split' and lstm_input_norm both scale the LSTM input half")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"model.dropout must be in [0, 1), got {self.dropout}")
 
@@ -160,8 +136,6 @@ class TrainConfig:
     lr_decay: str = "cosine"  # "cosine" to min_lr_ratio * lr at the last epoch, or "none"
     min_lr_ratio: float = 0.05
     weight_decay: float = 1e-4  # decoupled (AdamW-style) decay of float weights; binary latent weights never
-    # Adam step of the binary latent weights relative to the float weights' (1: the same learning rate)
-    binary_lr_scale: float = 1.0
     seed: int = 0
     patience: int = 12  # early stopping: epochs without a better (smoothed) dev UAR
     select_window: int = 3  # model selection on the mean dev UAR of the last N epochs
@@ -182,15 +156,10 @@ class TrainConfig:
     teacher_init: bool = True  # start the latent weights from the teacher's (False: distill only)
     distill_weight: float = 0.0  # loss = (1 - w) * CE + w * T^2 * KL(teacher || student) at temperature T
     distill_temperature: float = 2.0
-    # cross-entropy against (1 - e) * one-hot + e / C: softer segment posteriors, so that one
-    # over-confident window does not decide a max-pooled utterance decision alone
-    label_smoothing: float = 0.0
-    # class weights (n / (C * count)) ** power: 1 = balanced (the loss tracks UAR), 0 = none
-    class_weight_power: float = 1.0
 
     def validate(self) -> None:
         positive = ("epochs", "batch_size", "learning_rate", "patience", "select_window")
-        for name in (*positive, "train_segment_hop_frames", "distill_temperature", "binary_lr_scale"):
+        for name in (*positive, "train_segment_hop_frames", "distill_temperature"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"train.{name} must be positive, got {getattr(self, name)}")
         for name in ("warmup_epochs", "weight_decay", "dev_speakers", "gain_db", "min_lr_ratio"):
@@ -200,10 +169,6 @@ class TrainConfig:
             raise ConfigError(f"train.lr_decay must be 'cosine' or 'none', got {self.lr_decay!r}")
         if not self.speed_perturb or min(self.speed_perturb) <= 0.5 or max(self.speed_perturb) >= 2.0:
             raise ConfigError(f"train.speed_perturb needs factors in (0.5, 2), got {self.speed_perturb}")
-        if not 0.0 <= self.class_weight_power <= 1.0:
-            raise ConfigError(f"train.class_weight_power must be in [0, 1], got {self.class_weight_power}")
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ConfigError(f"train.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0.0 <= self.distill_weight <= 1.0:
             raise ConfigError(f"train.distill_weight must be in [0, 1], got {self.distill_weight}")
         if self.distill_weight > 0 and not self.teacher:
@@ -251,8 +216,8 @@ class Config:
     def from_dict(cls, d: dict[str, Any]) -> Config:
         try:
             feats = _build(FeatureConfig, d.get("features", {}))
-            model = _build(ModelConfig, _legacy_model_keys(d.get("model", {})))
-            train = _build(TrainConfig, d.get("train", {}))
+            model = _build(ModelConfig, _retired("model", _legacy_model_keys(d.get("model", {}))))
+            train = _build(TrainConfig, _retired("train", d.get("train", {})))
             return cls(
                 features=feats,
                 model=model,
@@ -277,6 +242,45 @@ class Config:
 
     def replace(self, **sections: Any) -> Config:
         return dataclasses.replace(self, **sections)
+
+
+# Options removed because their ablation rows found no gain (the rows stay in
+# benchmarks/results/ablation.json): (section, field) -> (the value that meant "off", the train flag).
+# A saved config that holds one at that value still loads; any other value is refused by name.
+RETIRED_AFTER = "cb21a77"  # the last commit with these options
+RETIRED = {
+    ("model", "xnor_input_scale"): (True, "--no-xnor-scale"),
+    ("model", "input_levels"): (1, "--input-levels"),
+    ("model", "lstm_input_levels"): (1, "--lstm-input-levels"),
+    ("model", "lstm_input_norm"): (False, "--lstm-input-norm"),
+    ("model", "lstm_scales"): ("shared", "--lstm-scales"),
+    ("model", "readout_norm"): (False, "--readout-norm"),
+    ("train", "binary_lr_scale"): (1.0, "--binary-lr-scale"),
+    ("train", "label_smoothing"): (0.0, "--label-smoothing"),
+    ("train", "class_weight_power"): (1.0, "--class-weight-power"),
+}
+RETIRED_VALUES = {("model", "readout", "meanstd"): "--readout meanstd"}
+
+
+def _retired(section: str, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` without the retired fields at their "off" value; a retired option in use is an error."""
+    values = dict(values)
+    for (sec, name), (off, flag) in RETIRED.items():
+        if sec == section and name in values:
+            value = values.pop(name)
+            if value != off:
+                raise ConfigError(_retired_message(f"{section}.{name}={value!r}", flag))
+    for (sec, name, value), flag in RETIRED_VALUES.items():
+        if sec == section and values.get(name) == value:
+            raise ConfigError(_retired_message(f"{section}.{name}={value!r}", flag))
+    return values
+
+
+def _retired_message(setting: str, flag: str) -> str:
+    return (
+        f"config uses {setting} ({flag}), an option removed after its ablation found no gain; "
+        f"commit {RETIRED_AFTER} is the last that can train or load it"
+    )
 
 
 def _legacy_model_keys(values: dict[str, Any]) -> dict[str, Any]:
@@ -307,57 +311,3 @@ def _build(kind: type, values: dict[str, Any]) -> Any:
         raise ConfigError(f"unknown {kind.__name__} keys: {sorted(unknown)}")
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     return kind(**kwargs)
-
-
-def paper_config(model: str = "bcrnn") -> Config:
-    """The paper's setting: per-segment online standardization, last-state read-out, no dropout,
-    Adam lr 1e-5 at a constant rate, batch 40, non-overlapping segments, no augmentation."""
-    return Config(
-        features=FeatureConfig(norm="segment"),
-        model=ModelConfig(name=model, readout="last", dropout=0.0),
-        train=TrainConfig(
-            epochs=40,
-            batch_size=40,
-            learning_rate=1e-5,
-            warmup_epochs=0,
-            lr_decay="none",
-            weight_decay=0.0,
-            select_window=1,
-            train_segment_hop_frames=300,
-            dev_speakers=1,
-            speed_perturb=(1.0,),
-            gain_db=0.0,
-            spec_augment=False,
-        ),
-    )
-
-
-# units per direction of the BCRNN's binary BiLSTM in the default preset: twice the paper's 128, to
-# make up for binarization's lost capacity as wider low-precision networks do (WRPN, Mishra et al.,
-# ICLR 2018). Chosen on dev speakers (ablation rows `lstm256`: 65.2 +- 2.7 % dev UAR against
-# 61.3 +- 0.9 with 128); it doubles the flatbuffer (0.43 -> 0.82 MB). The float CRNN keeps 128.
-BCRNN_LSTM_UNITS = 256
-
-
-def default_config(model: str = "bcrnn") -> Config:
-    """The best recipe measured (README, `benchmarks/ablation.py`): the paper's BCRNN shape with its
-    first conv in float (one 5x3x1x128 float kernel: binarizing the log-Mel input cost 3 points of
-    dev UAR, and the 1-channel binary conv is the slowest op on x86) and, for the BCRNN,
-    `BCRNN_LSTM_UNITS` binary LSTM units per direction; speaker standardization, mean read-out,
-    dropout, augmentation and the schedule of `TrainConfig`; utterances decided by the geometric
-    mean of their segments' posteriors (`benchmarks/pooling.py`)."""
-    units = BCRNN_LSTM_UNITS if model == "bcrnn" else ModelConfig.lstm_units
-    return Config(
-        model=ModelConfig(name=model, binary_first_layer=False, pooling="mean-log", lstm_units=units)
-    )
-
-
-PRESETS = {"default": default_config, "paper": paper_config}
-
-
-def preset(name: str, model: str = "bcrnn") -> Config:
-    """A named experiment setting for `model` ("bcrnn" or "crnn"): `default` (the best recipe
-    measured) or `paper`."""
-    if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
-    return PRESETS[name](model)

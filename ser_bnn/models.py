@@ -2,10 +2,10 @@
 
 [B, T=300, 40] log-Mel -> [B, 300, 40, 1]
 -> binary conv 128 x (5x3), XNOR K, 2x2 max-pool, BatchNorm, PReLU  -> [B, 150, 20, 128]
--> [B, 150, 2560] -> binary LSTM 128, forward and backward -> read-out [B, 256]: the mean over
-   the steps that hold signal of each direction's outputs (default), their mean and std [B, 512],
-   or the final states (paper)
--> [BatchNorm if readout_norm] -> dropout (CRNN only) -> binary FC 64, BatchNorm, PReLU, dropout
+-> [B, 150, 2560] -> binary LSTM, H units (default preset: 256; paper and CRNN: 128), forward and
+   backward -> read-out [B, 2H]: the mean over the steps that hold signal of each direction's
+   outputs (default), or the final states (paper)
+-> dropout (float FC only) -> binary FC 64, BatchNorm, PReLU, dropout
 -> float Dense softmax -> [B, n_classes].
 
 The paper pools after BatchNorm and PReLU; pooling first computes the same function whenever
@@ -32,7 +32,6 @@ from ser_bnn.config import Config, FeatureConfig, ModelConfig
 from ser_bnn.errors import ConfigError, ExportError, SerBnnError
 from ser_bnn.layers import BinaryConv2D, BinaryDense, ValidSteps
 from ser_bnn.lstm import BinaryLSTM, BinaryLSTMCell
-from ser_bnn.thermometer import Thermometer
 
 ModelSpec = Config | tuple[ModelConfig, FeatureConfig]
 
@@ -61,15 +60,8 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
 
     inputs = keras.Input(shape=(t, f), batch_size=batch_size, name="logmel")
     x = keras.layers.Reshape((t, f, 1), name="add_channel")(inputs)
-    if binary and mc.binary_first_layer and mc.input_levels > 1:
-        x = Thermometer(mc.input_levels, name="thermometer")(x)
-    x = BinaryConv2D(
-        mc.conv_filters,
-        mc.conv_kernel,
-        binary=binary and mc.binary_first_layer,
-        xnor_input_scale=mc.xnor_input_scale,
-        name="bconv",
-    )(x)
+    first_binary = binary and mc.binary_first_layer
+    x = BinaryConv2D(mc.conv_filters, mc.conv_kernel, binary=first_binary, name="bconv")(x)
     x = keras.layers.MaxPooling2D(mc.pool_size, name="bconv_pool")(x)
     x = keras.layers.BatchNormalization(momentum=0.9, name="bconv_bn")(x)
     x = keras.layers.PReLU(PRELU_INIT, shared_axes=[1, 2], name="bconv_prelu")(x)
@@ -77,18 +69,10 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
     x = keras.layers.Reshape((steps, bins * mc.conv_filters), name="to_sequence")(x)
     if mc.readout != "last":
         x = [x, ValidSteps(pt, name="valid_steps")(inputs)]
-    lstm = {
-        "binary": binary and mc.binary_lstm,
-        "readout": mc.readout,
-        "input_norm": mc.lstm_input_norm,
-        "input_levels": mc.lstm_input_levels,
-        "scales": mc.lstm_scales,
-    }
+    lstm = {"binary": binary and mc.binary_lstm, "readout": mc.readout}
     h_fw = BinaryLSTM(mc.lstm_units, name="blstm_fw", **lstm)(x)
     h_bw = BinaryLSTM(mc.lstm_units, go_backwards=True, name="blstm_bw", **lstm)(x)
     x = keras.layers.Concatenate(name="blstm_concat")([h_fw, h_bw])
-    if mc.readout_norm:
-        x = keras.layers.BatchNormalization(momentum=0.9, name="readout_bn")(x)
     binary_fc = binary and mc.binary_fc
     if mc.dropout > 0 and not binary_fc:  # a dropped 0 before a binary layer would turn into +1
         x = keras.layers.Dropout(mc.dropout, name="readout_dropout")(x)
@@ -119,7 +103,6 @@ def custom_objects() -> dict[str, Any]:
         "BinaryLSTM": BinaryLSTM,
         "BinaryLSTMCell": BinaryLSTMCell,
         "ValidSteps": ValidSteps,
-        "Thermometer": Thermometer,
         "QuantConv2D": lq.layers.QuantConv2D,
         "SteSign": lq.quantizers.SteSign,
         "WeightClip": lq.constraints.WeightClip,

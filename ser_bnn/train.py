@@ -69,13 +69,11 @@ def decayed_weights(model) -> list:  # noqa: ANN001, ANN201
     return [v for v in model.trainable_weights if "kernel" in v.name and id(v) not in binary]
 
 
-def classification_loss(y, p, smoothing: float = 0.0):  # noqa: ANN001, ANN201
-    """Per-example cross-entropy of posteriors `p` against integer labels `y`, the one-hot target
-    smoothed to (1 - smoothing) * one-hot + smoothing / C."""
+def classification_loss(y, p):  # noqa: ANN001, ANN201
+    """Per-example cross-entropy of posteriors `p` against integer labels `y`."""
     import tensorflow as tf
 
-    n_classes = p.shape[-1]
-    target = tf.one_hot(y, n_classes) * (1.0 - smoothing) + smoothing / n_classes
+    target = tf.one_hot(y, p.shape[-1])
     return -tf.reduce_sum(target * tf.math.log(tf.clip_by_value(p, 1e-7, 1.0)), axis=-1)
 
 
@@ -92,7 +90,6 @@ def distill_loss(student_p, teacher_p, temperature: float):  # noqa: ANN001, ANN
 
 def make_train_step(model, opt, t, teacher=None):  # noqa: ANN001, ANN201
     """One Adam step on a batch with per-example weights (class balance), then weight decay.
-    The binary latent weights move `t.binary_lr_scale` times the Adam step.
 
     A plain `tf.function` with autograph off: tracing tf_keras' `fit` machinery costs 25-55 s
     per process on this CPU, this costs a few seconds. The optimizer applies the kernels'
@@ -104,7 +101,6 @@ def make_train_step(model, opt, t, teacher=None):  # noqa: ANN001, ANN201
     spec = tf.TensorSpec([None, *model.inputs[0].shape[1:]], tf.float32)
     decay = decayed_weights(model) if t.weight_decay > 0 else []
     w_kd = float(t.distill_weight) if teacher is not None else 0.0
-    scaled = binary_kernels(model) if t.binary_lr_scale != 1.0 else []
 
     @tf.function(
         autograph=False, input_signature=[spec, tf.TensorSpec([None], tf.int32), tf.TensorSpec([None])]
@@ -112,7 +108,7 @@ def make_train_step(model, opt, t, teacher=None):  # noqa: ANN001, ANN201
     def step(x, y, w):  # noqa: ANN001, ANN202
         with tf.GradientTape() as tape:
             p = model(x, training=True)
-            per = classification_loss(y, p, t.label_smoothing)
+            per = classification_loss(y, p)
             if w_kd > 0:
                 per = (1.0 - w_kd) * per + w_kd * distill_loss(
                     p, teacher(x, training=False), t.distill_temperature
@@ -121,11 +117,7 @@ def make_train_step(model, opt, t, teacher=None):  # noqa: ANN001, ANN201
             if model.losses:
                 loss += tf.add_n(model.losses)
         grads = tape.gradient(loss, model.trainable_weights)
-        before = [tf.identity(v) for v in scaled]
-        with tf.control_dependencies(before):
-            opt.apply_gradients(zip(grads, model.trainable_weights, strict=True))
-        for v, b in zip(scaled, before, strict=True):  # binary latent weights: a step of binary_lr_scale
-            v.assign(b + t.binary_lr_scale * (v - b))  # (between two clipped values: stays clipped)
+        opt.apply_gradients(zip(grads, model.trainable_weights, strict=True))
         lr = tf.cast(opt.learning_rate, tf.float32)
         for v in decay:
             v.assign_sub(lr * t.weight_decay * v)
@@ -147,12 +139,11 @@ def run_epoch(step, x: np.ndarray, y: np.ndarray, w: np.ndarray, batch_size: int
     return total_loss / max(n, 1), correct / max(n, 1)
 
 
-def class_weights(y: np.ndarray, n_classes: int, power: float = 1.0) -> dict[int, float]:
-    """Balanced weights (n / (C * count)) ** power, renormalized to a mean of 1 per example:
-    power 1 makes the loss track UAR rather than accuracy, 0 weighs every example alike, and
-    values in between soften the weight of rare classes."""
+def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Balanced weights n / (C * count), renormalized to a mean of 1 per example: the loss tracks UAR
+    rather than accuracy."""
     counts = np.bincount(y, minlength=n_classes).astype(float)
-    w = np.array([(len(y) / (n_classes * k)) ** power if k else 0.0 for k in counts])
+    w = np.array([len(y) / (n_classes * k) if k else 0.0 for k in counts])
     w *= len(y) / max(float((w * counts).sum()), 1e-12)
     return {c: float(w[c]) for c in range(n_classes)}
 
@@ -284,7 +275,7 @@ def train_fold(
     start = int(epoch_v.numpy())
     rows = read_history(run_dir, start)
     writer = tf.summary.create_file_writer(str(run_dir / "tb"))
-    cw = class_weights(y_utt_train[versions[0].utt], len(labels), t.class_weight_power)
+    cw = class_weights(y_utt_train[versions[0].utt], len(labels))
     t_start = time.perf_counter()
     seconds_before = float(state.get("train_seconds", 0.0)) if state else 0.0
 

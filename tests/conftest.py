@@ -92,12 +92,11 @@ def lstm_with_weights(
     go_backwards: bool = False,
     readout: str = "last",
     seed: int = 0,
-    scales: str = "shared",
 ):  # noqa: ANN201 - (BinaryLSTM, (wx [C, 4H], wh [H, 4H], b [4H]))
     """A built `BinaryLSTM` with random weights (uniform kernels, normal bias) from `seed`."""
     from ser_bnn.lstm import BinaryLSTM
 
-    layer = BinaryLSTM(units, binary=binary, go_backwards=go_backwards, readout=readout, scales=scales)
+    layer = BinaryLSTM(units, binary=binary, go_backwards=go_backwards, readout=readout)
     shape = (None, steps, input_dim)
     layer.build(shape if readout == "last" else [shape, (None, steps)])
     rng = np.random.default_rng(seed)

@@ -81,7 +81,6 @@ TWINS = {  # layers with a binary and a float mode
     "dense": _dense,
     "lstm_last": _lstm("last"),
     "lstm_mean": _lstm("mean"),
-    "lstm_meanstd": _lstm("meanstd"),
 }
 BUILDERS = {**TWINS, "valid_steps": _valid_steps}
 MODES = {"binary": True, "float": False}

@@ -40,10 +40,36 @@ def test_config_rejects_unknown_keys_and_bad_values(tmp_path):
         Config.load(tmp_path / "d.json")
     with pytest.raises(ConfigError):
         FeatureConfig(n_fft=500).validate()
-    with pytest.raises(ConfigError, match="lstm_scales"):
-        ModelConfig(lstm_scales="both").validate()
-    with pytest.raises(ConfigError, match="lstm_input_norm"):
-        ModelConfig(lstm_scales="split", lstm_input_norm=True).validate()
+    with pytest.raises(ConfigError, match="readout"):
+        ModelConfig(readout="meanstd").validate()
+
+
+def test_configs_with_retired_options_load_only_when_unused(tmp_path):
+    """Options removed after their ablation found no gain: a saved config.json that holds one at its
+    "off" value (every run trained before the removal) loads; one that used it is refused in one line
+    naming the option, its flag and the last commit that has it."""
+    from ser_bnn.config import RETIRED, RETIRED_AFTER
+
+    old = Config().to_dict()
+    for (section, name), (off, _flag) in RETIRED.items():
+        old[section][name] = off
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    assert Config.load(tmp_path / "old.json") == Config()
+    for (section, name), (off, flag) in RETIRED.items():
+        used = Config().to_dict()
+        used[section][name] = 7 if isinstance(off, (int, float)) and not isinstance(off, bool) else "split"
+        if isinstance(off, bool):
+            used[section][name] = not off
+        (tmp_path / "used.json").write_text(json.dumps(used))
+        with pytest.raises(ConfigError) as e:
+            Config.load(tmp_path / "used.json")
+        msg = str(e.value)
+        assert f"{section}.{name}=" in msg and flag in msg and RETIRED_AFTER in msg and "\n" not in msg
+    meanstd = Config().to_dict()
+    meanstd["model"]["readout"] = "meanstd"
+    (tmp_path / "meanstd.json").write_text(json.dumps(meanstd))
+    with pytest.raises(ConfigError, match=f"--readout meanstd.*{RETIRED_AFTER}"):
+        Config.load(tmp_path / "meanstd.json")
 
 
 def test_segment_samples_match_frames():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -70,13 +69,13 @@ def test_float_lstm_and_fc_flags_keep_those_layers_float() -> None:
     assert layers["blstm_fw"].binary and not layers["bfc"].binary
 
 
-def test_no_dropout_in_front_of_a_binary_fc_and_readout_norm() -> None:
+def test_no_dropout_in_front_of_a_binary_fc() -> None:
     fc = FeatureConfig(segment_frames=40)
     small = {"conv_filters": 8, "lstm_units": 8, "fc_units": 8}
     names = {ly.name for ly in build_model((ModelConfig(**small), fc)).layers}
-    assert "readout_dropout" not in names and "dropout" in names and "readout_bn" not in names
-    names = {ly.name for ly in build_model((ModelConfig(name="crnn", readout_norm=True, **small), fc)).layers}
-    assert {"readout_dropout", "readout_bn"} <= names
+    assert "readout_dropout" not in names and "dropout" in names
+    names = {ly.name for ly in build_model((ModelConfig(name="crnn", **small), fc)).layers}
+    assert "readout_dropout" in names
     names = {ly.name for ly in build_model((ModelConfig(binary_fc=False, **small), fc)).layers}
     assert "readout_dropout" in names
 
@@ -222,21 +221,3 @@ def test_paper_size_bcrnn_trains_on_real_emodb_features(emodb_dir: Path) -> None
         for w in model.get_layer(layer).weights:
             if "kernel" in w.name:
                 assert np.abs(w.numpy()).max() <= 1.0, w.name  # latent weights stay clipped
-
-
-def test_thermometer_levels_and_thresholds() -> None:
-    from ser_bnn.thermometer import Thermometer, thresholds
-
-    assert thresholds(1).tolist() == [0.0]  # the paper's sign(x)
-    t = thresholds(7)
-    assert len(t) == 7 and np.all(np.diff(t) > 0) and abs(t[3]) < 1e-6 and np.allclose(t, -t[::-1], atol=1e-6)
-    x = np.array([[[[0.5]], [[-2.0]]]], np.float32)  # [1, 2, 1, 1]
-    y = Thermometer(7)(x).numpy()
-    assert y.shape == (1, 2, 1, 7) and np.allclose(y[0, 0, 0], 0.5 - t)
-    layer = Thermometer.from_config(Thermometer(5).get_config())
-    assert layer.levels == 5
-    mc = ModelConfig(input_levels=7, conv_filters=8, lstm_units=8, fc_units=8)
-    model = build_model((mc, FeatureConfig(segment_frames=40)))
-    assert model.get_layer("thermometer").output_shape == (None, 40, 40, 7)
-    twin = build_model((dataclasses.replace(mc, name="crnn"), FeatureConfig(segment_frames=40)))
-    assert "thermometer" not in [layer.name for layer in twin.layers]  # float conv: no code needed

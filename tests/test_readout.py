@@ -22,25 +22,20 @@ def _layer(binary: bool, go_backwards: bool, readout: str, seed: int = 0):
 
 @pytest.mark.parametrize("binary", [True, False], ids=["binary", "float"])
 @pytest.mark.parametrize("go_backwards", [False, True], ids=["fw", "bw"])
-@pytest.mark.parametrize("readout", ["mean", "meanstd"])
-def test_readout_is_mean_and_std_over_valid_steps(binary: bool, go_backwards: bool, readout: str) -> None:
+def test_readout_is_the_mean_over_valid_steps(binary: bool, go_backwards: bool) -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(3, T, CX)).astype(np.float32)
     valid = np.ones((3, T), np.float32)
     valid[1, 4:] = 0.0  # a padded tail
     valid[2, 1:] = 0.0  # one valid step
-    layer, (wx, wh, b) = _layer(binary, go_backwards, readout)
+    layer, (wx, wh, b) = _layer(binary, go_backwards, "mean")
     got = layer([x, valid]).numpy()
     xs, vs = (x[:, ::-1], valid[:, ::-1]) if go_backwards else (x, valid)
     hs = lstm_np(xs.astype(np.float64), wx, wh, b, binary, all_steps=True)  # [B, T, H] in processing order
     m = vs[:, :, None]
     mean = (hs * m).sum(1) / m.sum(1)
-    want = mean
-    if readout == "meanstd":
-        std = np.sqrt(((hs - mean[:, None]) ** 2 * m).sum(1) / m.sum(1) + 1e-6)
-        want = np.concatenate([mean, std], axis=1)
-    assert got.shape == want.shape == (3, H * (2 if readout == "meanstd" else 1))
-    np.testing.assert_allclose(got, want, atol=2e-5)
+    assert got.shape == mean.shape == (3, H)
+    np.testing.assert_allclose(got, mean, atol=2e-5)
     # the padded steps really are excluded: including them would change the mean
     assert np.abs(hs[1].mean(0) - mean[1]).max() > 1e-3
 
@@ -54,9 +49,10 @@ def test_valid_steps_marks_pooling_windows_with_signal() -> None:
 
 
 def test_readout_config_round_trip() -> None:
-    layer, _ = _layer(True, True, "meanstd")
+    layer, _ = _layer(True, True, "mean")
     again = BinaryLSTM.from_config(layer.get_config())
-    assert (again.readout, again.go_backwards, again.units) == ("meanstd", True, H)
-    assert layer.compute_output_shape([(None, T, CX), (None, T)]).as_list() == [None, 2 * H]
-    with pytest.raises(ValueError, match="readout"):
-        BinaryLSTM(H, readout="max")
+    assert (again.readout, again.go_backwards, again.units) == ("mean", True, H)
+    assert layer.compute_output_shape([(None, T, CX), (None, T)]).as_list() == [None, H]
+    for removed in ("max", "meanstd"):
+        with pytest.raises(ValueError, match="readout"):
+            BinaryLSTM(H, readout=removed)

@@ -3,238 +3,167 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from ser_bnn.commands.common import add_data_arguments, corpus_options
+from ser_bnn.config import NORMS, READOUTS
 from ser_bnn.errors import ConfigError
 
-# flag -> (config section, field): every default comes from `ser_bnn.config` (the preset)
-OVERRIDES = {
-    "epochs": ("train", "epochs"),
-    "batch_size": ("train", "batch_size"),
-    "lr": ("train", "learning_rate"),
-    "weight_decay": ("train", "weight_decay"),
-    "patience": ("train", "patience"),
-    "dev_speakers": ("train", "dev_speakers"),
-    "train_hop": ("train", "train_segment_hop_frames"),
-    "gain_db": ("train", "gain_db"),
-    "teacher": ("train", "teacher"),
-    "binary_lr_scale": ("train", "binary_lr_scale"),
-    "distill_weight": ("train", "distill_weight"),
-    "label_smoothing": ("train", "label_smoothing"),
-    "class_weight_power": ("train", "class_weight_power"),
-    "seed": ("train", "seed"),
-    "norm": ("features", "norm"),
-    "readout": ("model", "readout"),
-    "dropout": ("model", "dropout"),
-    "input_levels": ("model", "input_levels"),
-    "lstm_input_levels": ("model", "lstm_input_levels"),
-    "lstm_scales": ("model", "lstm_scales"),
-    "lstm_units": ("model", "lstm_units"),
-    "conv_filters": ("model", "conv_filters"),
-    "pooling": ("model", "pooling"),
-}
+
+class Value(NamedTuple):
+    """A flag that sets one config field ("section.field") to its argument."""
+
+    key: str
+    type: type
+    help: str
+    choices: tuple[str, ...] | None = None
+    show_default: bool = True
+
+
+# flag dest -> the field it sets; every default comes from the preset (`ser_bnn.recipes`)
+VALUES: dict[str, Value] = {
+    "epochs": Value("train.epochs", int, "maximum epochs"),
+    "batch_size": Value("train.batch_size", int, "batch size; the paper used 40"),
+    "lr": Value("train.learning_rate", float, "peak Adam learning rate"),
+    "weight_decay": Value("train.weight_decay", float, "decay of float weights"),
+    "patience": Value("train.patience", int, "early stopping on smoothed dev UAR"),
+    "dev_speakers": Value("train.dev_speakers", int, "training speakers held out for model selection"),
+    "train_hop": Value("train.train_segment_hop_frames", int, "hop between training segments in frames; 300 = paper"),  # noqa: E501
+    "gain_db": Value("train.gain_db", float, "random gain augmentation in +-dB"),
+    "teacher": Value(
+        "train.teacher", str, "run directory of a trained CRNN: initialise the BCRNN from it and distill",
+        show_default=False,
+    ),
+    "distill_weight": Value(
+        "train.distill_weight", float, "weight of the distillation loss (default 0.5 with --teacher)",
+        show_default=False,
+    ),
+    "seed": Value("train.seed", int, "random seed"),
+    "norm": Value(
+        "features.norm", str, "log-Mel standardization: each speaker's own statistics, fixed statistics "
+        "of the training speakers, or each segment's own", NORMS,
+    ),
+    "readout": Value("model.readout", str, "BiLSTM read-out (paper: last)", READOUTS),
+    "dropout": Value("model.dropout", float, "dropout on the read-out (float FC only) and the FC"),
+    "lstm_units": Value(
+        "model.lstm_units", int, "units per LSTM direction; 128 in the paper and the CRNN's default preset"
+    ),
+    "conv_filters": Value("model.conv_filters", int, "conv feature maps (paper: 128)"),
+    "pooling": Value(
+        "model.pooling", str, "utterance decision from its segments' posteriors: per-class max (paper) "
+        "or their geometric mean; `ser-bnn evaluate --pooling` changes it after training",
+        ("max", "mean-log"),
+    ),
+}  # fmt: skip
+
+# flag dest -> (the field it sets, the value, help); two switches of one field contradict each other
+SWITCHES: dict[str, tuple[str, Any, str]] = {
+    "float_first_layer": ("model.binary_first_layer", False, "keep the first conv in float (the default)"),
+    "binary_first_layer": ("model.binary_first_layer", True, "binarize the first conv and its input (paper)"),
+    "float_lstm": ("model.binary_lstm", False, "keep the BiLSTM in float (BCRNN ablation)"),
+    "float_fc": ("model.binary_fc", False, "keep the FC layer in float (BCRNN ablation)"),
+    "spec_augment": ("train.spec_augment", True, "SpecAugment masks on training segments"),
+    "no_spec_augment": ("train.spec_augment", False, "no SpecAugment masks (default)"),
+    "no_speed_perturb": ("train.speed_perturb", (1.0,), "no speed perturbation"),
+    "no_teacher_init": (
+        "train.teacher_init", False, "with --teacher: distill only, do not start from the teacher's weights"
+    ),
+}  # fmt: skip
+
+DISTILL_WEIGHT = 0.5  # with --teacher and no --distill-weight
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ser_bnn.config import BCRNN_LSTM_UNITS, NORMS, PRESETS, READOUTS, Config
     from ser_bnn.corpora import CORPORA
+    from ser_bnn.recipes import PRESETS, preset
 
-    d = Config()
-    t, m = d.train, d.model
+    defaults = preset("default")
     splits = "".join(f"{k.default_split} for {n}, " for n, k in CORPORA.items() if k.default_split != "loso")
     add_data_arguments(p)
     p.add_argument(
         "--model", choices=["bcrnn", "crnn"], default="bcrnn", help="binary BCRNN or float CRNN twin"
     )
     p.add_argument(
-        "--split",
-        default=None,
-        help=f"fixed | loso | loso:K | manifest (default: {splits}loso otherwise)",
+        "--split", default=None, help=f"fixed | loso | loso:K | manifest (default: {splits}loso otherwise)"
     )
     p.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        default="default",
-        help="named setting to start from (default: default)",
-    )
-    p.add_argument(
-        "--paper",
-        action="store_true",
-        help="same as --preset paper: per-segment norm, last-state read-out, lr 1e-5, batch 40, "
-        "no augmentation",
-    )
+        "--preset", choices=sorted(PRESETS), default="default", help="named setting to start from (default: "
+        "default; paper: per-segment norm, last-state read-out, lr 1e-5, batch 40, no augmentation)",
+    )  # fmt: skip
     p.add_argument("--config", default=None, help="JSON config file to start from instead of a preset")
-    p.add_argument("--epochs", type=int, help=f"maximum epochs (default {t.epochs})")
-    p.add_argument("--batch-size", type=int, help=f"default {t.batch_size}; the paper used 40")
-    p.add_argument("--lr", type=float, help=f"peak Adam learning rate (default {t.learning_rate})")
-    p.add_argument("--weight-decay", type=float, help=f"decay of float weights (default {t.weight_decay})")
-    p.add_argument(
-        "--label-smoothing",
-        type=float,
-        help=f"smoothing e of the one-hot targets, in [0, 1) (default {t.label_smoothing})",
-    )
-    p.add_argument(
-        "--class-weight-power",
-        type=float,
-        help=f"class weights (n / (C * count)) ** P, in [0, 1]: 1 balanced, 0 none "
-        f"(default {t.class_weight_power})",
-    )
-    p.add_argument("--patience", type=int, help=f"early stopping on smoothed dev UAR (default {t.patience})")
-    p.add_argument(
-        "--dev-speakers",
-        type=int,
-        help=f"training speakers held out for model selection (default {t.dev_speakers})",
-    )
-    p.add_argument(
-        "--train-hop",
-        type=int,
-        help=f"hop between training segments in frames (default {t.train_segment_hop_frames}; 300 = paper)",
-    )
-    p.add_argument(
-        "--norm",
-        choices=NORMS,
-        help=f"log-Mel standardization (default {d.features.norm}): each speaker's own statistics, fixed "
-        "statistics of the training speakers, or each segment's own",
-    )
-    p.add_argument("--readout", choices=READOUTS, help=f"BiLSTM read-out (default {m.readout}; paper: last)")
-    p.add_argument(
-        "--dropout",
-        type=float,
-        help=f"dropout on the read-out (float FC only) and the FC (default {m.dropout})",
-    )
-    p.add_argument("--gain-db", type=float, help=f"random gain augmentation in +-dB (default {t.gain_db})")
-    p.add_argument("--spec-augment", action="store_true", help="SpecAugment masks on training segments")
-    p.add_argument("--no-spec-augment", action="store_true", help="no SpecAugment masks (default)")
-    p.add_argument(
-        "--no-speed-perturb", action="store_true", help=f"no speed perturbation (default {t.speed_perturb})"
-    )
-    p.add_argument(
-        "--teacher", help="run directory of a trained CRNN: initialise the BCRNN from it and distill"
-    )
-    p.add_argument(
-        "--distill-weight", type=float, help="weight of the distillation loss (default 0.5 with --teacher)"
-    )
-    p.add_argument(
-        "--binary-lr-scale",
-        type=float,
-        help=f"step of the binary latent weights relative to the Adam step (default {t.binary_lr_scale})",
-    )
-    p.add_argument(
-        "--no-teacher-init",
-        action="store_true",
-        help="with --teacher: distill only, do not start from the teacher's weights",
-    )
-    p.add_argument(
-        "--float-first-layer", action="store_true", help="keep the first conv in float (BCRNN; the default)"
-    )
-    p.add_argument(
-        "--binary-first-layer", action="store_true", help="binarize the first conv and its input (paper)"
-    )
-    p.add_argument(
-        "--input-levels",
-        type=int,
-        help=f"thermometer levels of the binary conv input (default {m.input_levels}; 1 = sign(x), paper)",
-    )
-    p.add_argument(
-        "--lstm-input-levels",
-        type=int,
-        help=f"thermometer levels of the binary LSTM input (default {m.lstm_input_levels}; 1: sign, paper)",
-    )
-    p.add_argument(
-        "--lstm-input-norm",
-        action="store_true",
-        help="BatchNorm on the LSTM input projection (not the paper)",
-    )
-    p.add_argument(
-        "--pooling",
-        choices=("max", "mean-log"),
-        help="utterance decision from its segments' posteriors: per-class max (paper) or their "
-        "geometric mean (default preset); `ser-bnn evaluate --pooling` changes it after training",
-    )
-    p.add_argument(
-        "--lstm-scales",
-        choices=("shared", "split"),
-        help=f"scales of the binary LSTM's input and recurrent products (default {m.lstm_scales}): "
-        "shared alpha * beta (paper), or split: each normalized by its fan-in with learned gains",
-    )
-    p.add_argument(
-        "--lstm-units",
-        type=int,
-        help=f"units per LSTM direction (default preset: {BCRNN_LSTM_UNITS} for the BCRNN, "
-        f"{m.lstm_units} for the CRNN; paper: {m.lstm_units})",
-    )
-    p.add_argument("--conv-filters", type=int, help=f"conv feature maps (default {m.conv_filters}: paper)")
-    p.add_argument(
-        "--readout-norm", action="store_true", help="BatchNorm on the BiLSTM read-out (before the FC layer)"
-    )
-    p.add_argument("--float-lstm", action="store_true", help="keep the BiLSTM in float (BCRNN ablation)")
-    p.add_argument("--float-fc", action="store_true", help="keep the FC layer in float (BCRNN ablation)")
-    p.add_argument("--no-xnor-scale", action="store_true", help="disable the XNOR-Net input scale K")
-    p.add_argument("--seed", type=int, help=f"random seed (default {t.seed})")
+    for dest, v in VALUES.items():
+        section, _, name = v.key.partition(".")
+        default = f" (default {getattr(getattr(defaults, section), name)})" if v.show_default else ""
+        p.add_argument(_flag(dest), type=v.type, choices=v.choices, help=v.help + default)
+    for dest, (_, _, help_text) in SWITCHES.items():
+        p.add_argument(_flag(dest), action="store_true", help=help_text)
     p.add_argument(
         "--out", default=None, help="run directory (default runs/<dataset>-<model>-<split>-s<seed>)"
     )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
 
 
+def flag_changes(args: argparse.Namespace) -> dict[str, Any]:
+    """The config changes ("section.field" -> value) of the flags that were given."""
+    changes: dict[str, Any] = {}
+    given: dict[str, str] = {}
+    for dest, (key, value, _) in SWITCHES.items():
+        if getattr(args, dest, False):
+            if key in given:
+                raise ConfigError(f"{_flag(given[key])} and {_flag(dest)} contradict each other")
+            changes[key], given[key] = value, dest
+    for dest, v in VALUES.items():
+        if getattr(args, dest, None) is not None:
+            changes[v.key] = getattr(args, dest)
+    if args.teacher and args.distill_weight is None:
+        changes["train.distill_weight"] = DISTILL_WEIGHT
+    if args.no_teacher_init and not args.teacher:
+        raise ConfigError("--no-teacher-init needs --teacher RUN_DIR")
+    if "features.norm" in changes:  # statistics of another norm do not carry over
+        changes.update({"features.norm_mean": (), "features.norm_std": ()})
+    return changes
+
+
+def to_flags(changes: dict[str, Any]) -> list[str]:
+    """The train flags that make `changes` (the inverse of `flag_changes`, e.g. for the ablation)."""
+    flags: list[str] = []
+    for key, value in changes.items():
+        if key == "train.distill_weight" and value == DISTILL_WEIGHT and "train.teacher" in changes:
+            continue  # implied by --teacher
+        switch = [d for d, (k, v, _) in SWITCHES.items() if k == key and v == value]
+        values = [d for d, v in VALUES.items() if v.key == key]
+        if switch:
+            flags.append(_flag(switch[0]))
+        elif values:
+            flags += [_flag(values[0]), f"{value:g}" if isinstance(value, float) else str(value)]
+        else:
+            raise ConfigError(f"no train flag sets {key}={value!r}")
+    return flags
+
+
 def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN201
     """The preset (or --config file), then every flag that was given; validated as a whole."""
-    from ser_bnn.config import Config, preset
+    from ser_bnn.config import Config
+    from ser_bnn.recipes import apply, preset
 
-    name = "paper" if args.paper else args.preset
-    base = Config.load(args.config) if args.config else preset(name, args.model)
-    sections = {"features": {}, "model": {}, "train": {}}
-    for flag, (section, field) in OVERRIDES.items():
-        value = getattr(args, flag, None)
-        if value is not None:
-            sections[section][field] = value
-    if args.teacher and args.distill_weight is None:
-        sections["train"]["distill_weight"] = 0.5
-    if args.spec_augment and args.no_spec_augment:
-        raise ConfigError("--spec-augment and --no-spec-augment contradict each other")
-    if args.spec_augment or args.no_spec_augment:
-        sections["train"]["spec_augment"] = bool(args.spec_augment)
-    if args.no_speed_perturb:
-        sections["train"]["speed_perturb"] = (1.0,)
-    if args.float_first_layer and args.binary_first_layer:
-        raise ConfigError("--float-first-layer and --binary-first-layer contradict each other")
-    if args.float_first_layer or args.binary_first_layer:
-        sections["model"]["binary_first_layer"] = bool(args.binary_first_layer)
-    if args.lstm_input_norm:
-        sections["model"]["lstm_input_norm"] = True
-    if args.no_teacher_init:
-        if not args.teacher:
-            raise ConfigError("--no-teacher-init needs --teacher RUN_DIR")
-        sections["train"]["teacher_init"] = False
-    if args.readout_norm:
-        sections["model"]["readout_norm"] = True
-    if args.float_lstm:
-        sections["model"]["binary_lstm"] = False
-    if args.float_fc:
-        sections["model"]["binary_fc"] = False
-    if args.no_xnor_scale:
-        sections["model"]["xnor_input_scale"] = False
-    sections["model"].update(name=args.model, n_classes=len(labels))
-    if "norm" in sections["features"]:
-        sections["features"].update(norm_mean=(), norm_std=())
-    cfg = Config(
-        features=dataclasses.replace(base.features, **sections["features"]),
-        model=dataclasses.replace(base.model, **sections["model"]),
-        train=dataclasses.replace(base.train, **sections["train"]),
-        labels=tuple(labels),
-        dataset=args.dataset,
-        corpus_options=corpus_options(args),
+    base = Config.load(args.config) if args.config else preset(args.preset, args.model)
+    changes = {**flag_changes(args), "model.name": args.model, "model.n_classes": len(labels)}
+    cfg = apply(base, changes).replace(
+        labels=tuple(labels), dataset=args.dataset, corpus_options=corpus_options(args)
     )
     try:
         return cfg.validate()
     except ConfigError as e:  # name the flag the user typed, not the config field
         msg = str(e)
-        for flag, (section, field) in OVERRIDES.items():
-            if getattr(args, flag, None) is not None:
-                msg = msg.replace(f"{section}.{field} ", f"--{flag.replace('_', '-')} ")
+        for dest, v in VALUES.items():
+            if getattr(args, dest, None) is not None:
+                msg = msg.replace(f"{v.key} ", f"{_flag(dest)} ")
         raise ConfigError(msg) from None
 
 
