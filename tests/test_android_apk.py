@@ -179,6 +179,8 @@ def test_debian_apk_build(tmp_path, export_dir, emodb_dir):
         "org.serbnn.demo.MicRecorder",
         "org.serbnn.core.WavReader",
         "org.serbnn.core.LiveWindower",
+        "org.serbnn.core.LiveMode",
+        "org.serbnn.core.FileClassification",
         "org.serbnn.core.Classifier",
         "org.serbnn.core.SpeakerStats",
         "org.serbnn.core.SpeakerStream",

@@ -5,6 +5,7 @@ import android.media.AudioRecord;
 import android.media.MediaRecorder;
 
 import org.serbnn.core.BackgroundLoop;
+import org.serbnn.core.LiveMode;
 import org.serbnn.core.Pcm16;
 
 /**
@@ -14,35 +15,38 @@ import org.serbnn.core.Pcm16;
  * (at most one 100 ms chunk) and releases the microphone itself. A recorder started with the previous
  * one waits, on its own thread, until that one has released the microphone.
  */
-final class MicRecorder implements BackgroundLoop.Body {
-    interface Listener {
-        /** Called on the recording thread; {@code samples} is reused after the call returns. */
-        void onSamples(float[] samples, int count);
-
-        void onRecorderError(String message);
-    }
+final class MicRecorder implements BackgroundLoop.Body, LiveMode.Recorder {
+    /** Live mode's microphone. */
+    static final LiveMode.Microphone MICROPHONE = new LiveMode.Microphone() {
+        @Override
+        public LiveMode.Recorder open(int sampleRate, LiveMode.AudioSink sink, LiveMode.Recorder previous) {
+            return new MicRecorder(sampleRate, sink, previous instanceof MicRecorder ? (MicRecorder) previous : null);
+        }
+    };
 
     /** How long a new recorder waits for its predecessor to release the microphone. */
     private static final long WAIT_FOR_PREVIOUS_MS = 2000;
 
     private final int sampleRate;
-    private final Listener listener;
+    private final LiveMode.AudioSink listener;
     private final BackgroundLoop loop;
 
     /** @param previous the recorder this one replaces (may still be releasing the microphone), or null */
-    MicRecorder(int sampleRate, Listener listener, MicRecorder previous) {
+    MicRecorder(int sampleRate, LiveMode.AudioSink listener, MicRecorder previous) {
         this.sampleRate = sampleRate;
         this.listener = listener;
         this.loop = new BackgroundLoop("mic-recorder", this, previous == null ? null : previous.loop,
                 WAIT_FOR_PREVIOUS_MS);
     }
 
-    void start() {
+    @Override
+    public void start() {
         loop.start();
     }
 
     /** Returns at once; the recording thread finishes on its own. */
-    void stop() {
+    @Override
+    public void stop() {
         loop.stop();
     }
 
