@@ -74,24 +74,24 @@ public final class SpeakerSession {
 
     /** After a speech window: write the profile if it changed and the last write is old enough; null or an error line. */
     public String saveIfDue() {
-        if (store == null) {
-            return null;
-        }
-        try {
-            store.saveIfDue(clock.nowMs());
-        } catch (IOException e) {
-            return cannotWrite(e);
-        }
-        return null;
+        return save(false);
     }
 
     /** Leaving the foreground: write the profile if it changed; null or an error line. */
     public String saveNow() {
+        return save(true);
+    }
+
+    private String save(boolean evenIfRecent) {
         if (store == null) {
             return null;
         }
         try {
-            store.save();
+            if (evenIfRecent) {
+                store.save();
+            } else {
+                store.saveIfDue(clock.nowMs());
+            }
         } catch (IOException e) {
             return cannotWrite(e);
         }
