@@ -25,6 +25,7 @@ from ser_bnn.config import Config
 from ser_bnn.errors import SerBnnError
 from ser_bnn.evaluate import evaluate_segments
 from ser_bnn.features import global_norm_stats
+from ser_bnn.flip_ratio import kernel_signs, record_flips
 from ser_bnn.io import atomic_write, atomic_write_text
 from ser_bnn.normalization import network_inputs
 from ser_bnn.rundir import (
@@ -274,6 +275,8 @@ def train_fold(
         ckpt.restore(manager.latest_checkpoint)
     start = int(epoch_v.numpy())
     rows = read_history(run_dir, start)
+    latent = binary_kernels(model)
+    signs = kernel_signs(latent)
     writer = tf.summary.create_file_writer(str(run_dir / "tb"))
     cw = class_weights(y_utt_train[versions[0].utt], len(labels))
     t_start = time.perf_counter()
@@ -300,6 +303,7 @@ def train_fold(
             x_epoch = spec_augment(x_epoch, t, rng)
         w_epoch = np.array([cw[int(c)] for c in y_epoch], np.float32)
         loss, acc = run_epoch(step, x_epoch, y_epoch, w_epoch, t.batch_size)
+        signs = record_flips(run_dir, epoch + 1, signs, latent)
         if not np.isfinite(loss):
             raise SerBnnError(f"training diverged (loss {loss}) at epoch {epoch + 1}; try a lower --lr")
         dev = None
