@@ -17,6 +17,8 @@ from ser_bnn.io import atomic_write_text
 
 NORMS = ("speaker", "global", "segment")
 READOUTS = ("mean", "last")
+# gradient estimators of the activation sign (as ser_bnn.quantizers.ESTIMATORS; no TensorFlow here)
+ESTIMATORS = ("ste", "approx", "swish")
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,16 @@ class ModelConfig:
     # direction's outputs, zero-padded steps excluded
     readout: str = "mean"
     fc_units: int = 64
+    # how the binary layers binarize (ser_bnn.layers.BinarizationOptions; the paper: all off):
+    # gradient estimator of the activation sign ("ste", "approx", "swish": ser_bnn.quantizers)
+    sign_estimator: str = "ste"
+    # a learned per-channel threshold before every activation sign: sign(x - b) (ReActNet's RSign);
+    # for the recurrent input sign(h - b), which depends on the output gate where sign(h) = sign(c) does not
+    sign_threshold: bool = False
+    # sign planes of the recurrent input h_{t-1}: 1 (paper) or 2 (residual binarization)
+    recurrent_bits: int = 1
+    # False: binary inputs with real (clipped) weights, stage 1 of two-stage training (not exportable)
+    binary_weights: bool = True
     # on the BiLSTM read-out (only before a float FC layer: a dropped 0 in front of a binary layer
     # would become sign(0) = +1) and before the classifier; training only
     dropout: float = 0.3
@@ -121,6 +133,12 @@ class ModelConfig:
             raise ConfigError(f"model.pooling must be 'max' or 'mean-log', got {self.pooling!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"model.dropout must be in [0, 1), got {self.dropout}")
+        if self.sign_estimator not in ESTIMATORS:
+            raise ConfigError(
+                f"model.sign_estimator must be one of {', '.join(ESTIMATORS)}, got {self.sign_estimator!r}"
+            )
+        if self.recurrent_bits not in (1, 2):
+            raise ConfigError(f"model.recurrent_bits must be 1 or 2, got {self.recurrent_bits}")
 
 
 @dataclass(frozen=True)

@@ -21,20 +21,60 @@ import tf_keras as keras
 from ser_bnn.quantizers import binary_quantizer, weight_clip
 
 
-def quant_conv(filters: int, kernel_size: tuple[int, int], binary: bool, name: str, **kwargs: Any):
-    """A larq QuantConv2D, binary (ste_sign inputs and kernel, clipped latent weights) or float."""
+def quant_conv(
+    filters: int,
+    kernel_size: tuple[int, int],
+    binary: bool,
+    name: str,
+    estimator: str = "ste",
+    binary_weights: bool = True,
+    **kwargs: Any,
+):
+    """A larq QuantConv2D, binary (sign inputs with the `estimator`'s gradient, ste_sign kernel,
+    clipped latent weights) or float. `binary_weights=False` keeps binary inputs but real (clipped)
+    weights: the first stage of two-stage training."""
     return lq.layers.QuantConv2D(
         filters,
         kernel_size,
         padding="same" if tuple(kernel_size) != (1, 1) else "valid",
         pad_values=1.0 if binary else 0.0,
-        input_quantizer=binary_quantizer(binary),
-        kernel_quantizer=binary_quantizer(binary),
+        input_quantizer=binary_quantizer(binary, estimator),
+        kernel_quantizer=binary_quantizer(binary and binary_weights),
         kernel_constraint=weight_clip(binary),
         use_bias=False,
         name=name,
         **kwargs,
     )
+
+
+class BinarizationOptions:
+    """How a binary layer binarizes (a mixin; every option off is the paper's layer):
+    - `estimator`: the activation sign's gradient (`ser_bnn.quantizers.ESTIMATORS`);
+    - `threshold`: sign(x - b) with a learned per-channel b (ReActNet's RSign), initialised to 0; at
+      export one elementwise subtraction in front of the bit-packed product;
+    - `binary_weights=False`: real (clipped) weights with binary inputs, stage 1 of two-stage training;
+      the weight scale alpha is then 1 (the real weights carry their magnitude).
+    """
+
+    def _init_binarization(self, estimator: str, threshold: bool, binary_weights: bool) -> None:
+        self.estimator = estimator
+        self.threshold = bool(threshold)
+        self.binary_weights = bool(binary_weights)
+        self.shift = None
+
+    def _build_threshold(self, channels: int) -> None:
+        if self.binary and self.threshold:
+            self.shift = self.add_weight(name="threshold", shape=(channels,), initializer="zeros")
+
+    def _shifted(self, x: tf.Tensor) -> tf.Tensor:
+        return x - self.shift if self.shift is not None else x
+
+    def _binarization_config(self) -> dict[str, Any]:
+        return {
+            "estimator": self.estimator,
+            "threshold": self.threshold,
+            "binary_weights": self.binary_weights,
+        }
 
 
 def mean_abs_kernel(kernel: tf.Tensor) -> tf.Tensor:
@@ -54,7 +94,7 @@ def xnor_input_scale(x: tf.Tensor, kernel_size: tuple[int, int]) -> tf.Tensor:
 
 
 @keras.utils.register_keras_serializable(package="ser_bnn")
-class BinaryConv2D(keras.layers.Layer):
+class BinaryConv2D(BinarizationOptions, keras.layers.Layer):
     """Binary 'same' convolution with +-1 weights and inputs, times XNOR-Net's K (section 3.1).
 
     Output = (sign(I) * sign(W)) . K, with K from `xnor_input_scale`. The per-filter weight
@@ -69,6 +109,9 @@ class BinaryConv2D(keras.layers.Layer):
         kernel_size: tuple[int, int],
         binary: bool = True,
         xnor_input_scale: bool = True,
+        estimator: str = "ste",
+        threshold: bool = False,
+        binary_weights: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -76,19 +119,25 @@ class BinaryConv2D(keras.layers.Layer):
         self.kernel_size = tuple(int(k) for k in kernel_size)
         self.binary = bool(binary)
         self.xnor_input_scale = bool(xnor_input_scale)
-        self.conv = quant_conv(self.filters, self.kernel_size, self.binary, name="conv")
+        self._init_binarization(estimator, threshold, binary_weights)
+        self.conv = quant_conv(
+            self.filters, self.kernel_size, self.binary, name="conv", estimator=estimator,
+            binary_weights=binary_weights,
+        )  # fmt: skip
 
     def build(self, input_shape: tf.TensorShape) -> None:
         self.in_shape = tuple(tf.TensorShape(input_shape).as_list()[1:])
         with tf.name_scope(self.conv.name):
             self.conv.build(input_shape)
+        self._build_threshold(int(input_shape[-1]))
         super().build(input_shape)
 
     @tf.autograph.experimental.do_not_convert
     def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
-        y = self.conv(inputs)
+        x = self._shifted(inputs)
+        y = self.conv(x)
         if self.binary and self.xnor_input_scale:
-            y = y * xnor_input_scale(inputs, self.kernel_size)
+            y = y * xnor_input_scale(x, self.kernel_size)
         return y
 
     def compute_output_shape(self, input_shape: tf.TensorShape) -> tf.TensorShape:
@@ -110,11 +159,12 @@ class BinaryConv2D(keras.layers.Layer):
             "kernel_size": self.kernel_size,
             "binary": self.binary,
             "xnor_input_scale": self.xnor_input_scale,
+            **self._binarization_config(),
         }
 
 
 @keras.utils.register_keras_serializable(package="ser_bnn")
-class BinaryDense(keras.layers.Layer):
+class BinaryDense(BinarizationOptions, keras.layers.Layer):
     """Binary fully connected layer: alpha * beta * (sign(W) . sign(x)) (+ bias), section 3.2.3.
 
     Written as a 1x1 QuantConv2D on [B, 1, 1, C] so LCE bit-packs it. alpha = mean |W| per
@@ -122,12 +172,24 @@ class BinaryDense(keras.layers.Layer):
     +-1 product, as in the binary LSTM. `binary=False`: a plain float dense layer.
     """
 
-    def __init__(self, units: int, binary: bool = True, use_bias: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int,
+        binary: bool = True,
+        use_bias: bool = False,
+        estimator: str = "ste",
+        threshold: bool = False,
+        binary_weights: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.units = int(units)
         self.binary = bool(binary)
         self.use_bias = bool(use_bias)
-        self.proj = quant_conv(self.units, (1, 1), self.binary, name="proj")
+        self._init_binarization(estimator, threshold, binary_weights)
+        self.proj = quant_conv(
+            self.units, (1, 1), self.binary, name="proj", estimator=estimator, binary_weights=binary_weights
+        )
 
     def build(self, input_shape: tf.TensorShape) -> None:
         self.in_units = int(input_shape[-1])
@@ -136,15 +198,18 @@ class BinaryDense(keras.layers.Layer):
         self.bias = (
             self.add_weight(name="bias", shape=(self.units,), initializer="zeros") if self.use_bias else None
         )
+        self._build_threshold(self.in_units)
         super().build(input_shape)
 
     @tf.autograph.experimental.do_not_convert
     def call(self, inputs: tf.Tensor, training: bool | None = None) -> tf.Tensor:
-        y = self.proj(inputs[:, None, None, :])[:, 0, 0, :]
+        x = self._shifted(inputs)
+        y = self.proj(x[:, None, None, :])[:, 0, 0, :]
         if self.binary:
-            alpha = mean_abs_kernel(self.proj.kernel) / self.in_units
-            beta = tf.reduce_mean(tf.abs(inputs), axis=-1, keepdims=True)
-            y = y * (alpha * beta)
+            beta = tf.reduce_mean(tf.abs(x), axis=-1, keepdims=True)
+            if self.binary_weights:
+                beta = beta * (mean_abs_kernel(self.proj.kernel) / self.in_units)
+            y = y * beta
         if self.bias is not None:
             y = y + self.bias
         return y
@@ -157,7 +222,13 @@ class BinaryDense(keras.layers.Layer):
         return (macs, 0) if self.binary else (0, macs)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "units": self.units, "binary": self.binary, "use_bias": self.use_bias}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "binary": self.binary,
+            "use_bias": self.use_bias,
+            **self._binarization_config(),
+        }
 
 
 @keras.utils.register_keras_serializable(package="ser_bnn")

@@ -7,6 +7,10 @@ products afterwards (see `ser_bnn.layers`).
 
 Scales (paper): z = alpha * beta_t * (P_t + R_t) + b, one alpha per gate unit over the
 concatenated weights [W_x; W_h] and beta_t = mean |[x_t, h_{t-1}]|.
+
+Binarization options (`ser_bnn.layers.BinarizationOptions`): the sign's gradient estimator, learned
+thresholds sign(x_t - b_x) and sign(h_{t-1} - b_h), real weights (stage 1 of two-stage training), and
+`recurrent_bits=2`, a residual second sign plane of h_{t-1} (`BinaryLSTMCell._two_bit_gates`).
 """
 
 from __future__ import annotations
@@ -16,11 +20,11 @@ from typing import Any
 import tensorflow as tf
 import tf_keras as keras
 
-from ser_bnn.layers import mean_abs_kernel, quant_conv
+from ser_bnn.layers import BinarizationOptions, mean_abs_kernel, quant_conv
 
 
 @keras.utils.register_keras_serializable(package="ser_bnn")
-class BinaryLSTMCell(keras.layers.Layer):
+class BinaryLSTMCell(BinarizationOptions, keras.layers.Layer):
     """One step of the binary LSTM (paper eq. 8), for `keras.layers.RNN`.
 
     Gate pre-activations z = alpha * beta_t * (sign(W) . sign(d_t)) + b with d_t = [x_t, h_{t-1}].
@@ -32,16 +36,31 @@ class BinaryLSTMCell(keras.layers.Layer):
     Step input: [B, 4H + 1] = [projection, mean|x_t|] if binary, else [B, 4H] (float LSTM).
     """
 
-    def __init__(self, units: int, input_dim: int, binary: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        units: int,
+        input_dim: int,
+        binary: bool = True,
+        recurrent_bits: int = 1,
+        estimator: str = "ste",
+        threshold: bool = False,
+        binary_weights: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.units = int(units)
         self.input_dim = int(input_dim)
         self.binary = bool(binary)
+        if recurrent_bits not in (1, 2):
+            raise ValueError(f"recurrent_bits must be 1 or 2, got {recurrent_bits}")
+        self.recurrent_bits = int(recurrent_bits)
+        self._init_binarization(estimator, threshold, binary_weights)
         self.state_size = [self.units, self.units]
         self.output_size = self.units
         self.recurrent_proj = quant_conv(
-            4 * self.units, (1, 1), self.binary, name="recurrent_proj", kernel_initializer="orthogonal"
-        )
+            4 * self.units, (1, 1), self.binary, name="recurrent_proj", kernel_initializer="orthogonal",
+            estimator=estimator, binary_weights=binary_weights,
+        )  # fmt: skip
 
     def build(self, input_shape: tf.TensorShape) -> None:
         with tf.name_scope(self.recurrent_proj.name):
@@ -49,6 +68,7 @@ class BinaryLSTMCell(keras.layers.Layer):
         self.bias = self.add_weight(
             name="bias", shape=(4 * self.units,), initializer=_unit_forget_bias(self.units)
         )
+        self._build_threshold(self.units)
         super().build(input_shape)
 
     @tf.autograph.experimental.do_not_convert
@@ -60,19 +80,42 @@ class BinaryLSTMCell(keras.layers.Layer):
         training: bool | None = None,
     ) -> tuple[tf.Tensor, list[tf.Tensor]]:
         h, c = states[0], states[1]
-        n = 4 * self.units
-        rec = self.recurrent_proj(h[:, None, None, :])[:, 0, 0, :]
-        if self.binary:
-            proj, mean_abs_x = inputs[:, :n], inputs[:, n:]
-            mean_abs_h = tf.reduce_mean(tf.abs(h), axis=-1, keepdims=True)
-            beta = (self.input_dim * mean_abs_x + self.units * mean_abs_h) / (self.input_dim + self.units)
-            z = alpha * beta * (proj + rec) + self.bias
+        if self.binary and self.recurrent_bits == 2:
+            z = self._two_bit_gates(inputs, self._shifted(h), alpha)
         else:
-            z = inputs + rec + self.bias
+            z = self._gates(inputs, self._shifted(h), alpha)
         zi, zf, zg, zo = tf.split(z, 4, axis=-1)
         c_new = tf.sigmoid(zf) * c + tf.sigmoid(zi) * tf.tanh(zg)
         h_new = tf.sigmoid(zo) * tf.tanh(c_new)
         return h_new, [h_new, c_new]
+
+    def _gates(self, inputs: tf.Tensor, h: tf.Tensor, alpha: tf.Tensor | None) -> tf.Tensor:
+        """Gate pre-activations [B, 4H] with a 1-bit recurrent input (`h` already shifted)."""
+        n = 4 * self.units
+        rec = self.recurrent_proj(h[:, None, None, :])[:, 0, 0, :]
+        if not self.binary:
+            return inputs + rec + self.bias
+        proj, mean_abs_x = inputs[:, :n], inputs[:, n:]
+        mean_abs_h = tf.reduce_mean(tf.abs(h), axis=-1, keepdims=True)
+        beta = (self.input_dim * mean_abs_x + self.units * mean_abs_h) / (self.input_dim + self.units)
+        return alpha * beta * (proj + rec) + self.bias
+
+    def _two_bit_gates(self, inputs: tf.Tensor, h: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
+        """Gate pre-activations with a 2-bit recurrent input: residual binarization of h_{t-1}.
+
+        The 1-bit product approximates [x_t, h] by beta * [sign x_t, sign h]; the second sign plane
+        binarizes what that leaves of h, r = h - beta * sign(h), with its own scale mean|r|:
+        z = alpha * (beta * (P_t + R1_t) + mean|r| * R2_t) + b. Both planes go through the same
+        recurrent weights in one 1x1 binary convolution on [B, 1, 2, H] (one LceBconv2d, twice the
+        recurrent binary MACs)."""
+        n = 4 * self.units
+        proj, mean_abs_x = inputs[:, :n], inputs[:, n:]
+        mean_abs_h = tf.reduce_mean(tf.abs(h), axis=-1, keepdims=True)
+        beta = (self.input_dim * mean_abs_x + self.units * mean_abs_h) / (self.input_dim + self.units)
+        r = h - beta * self.recurrent_proj.input_quantizer(h)
+        mean_abs_r = tf.reduce_mean(tf.abs(r), axis=-1, keepdims=True)
+        rec = self.recurrent_proj(tf.stack([h, r], axis=1)[:, None])[:, 0]  # [B, 2, 4H]
+        return alpha * (beta * (proj + rec[:, 0]) + mean_abs_r * rec[:, 1]) + self.bias
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -80,6 +123,8 @@ class BinaryLSTMCell(keras.layers.Layer):
             "units": self.units,
             "input_dim": self.input_dim,
             "binary": self.binary,
+            "recurrent_bits": self.recurrent_bits,
+            **self._binarization_config(),
         }
 
 
@@ -104,7 +149,7 @@ def pooled_readout(
 
 
 @keras.utils.register_keras_serializable(package="ser_bnn")
-class BinaryLSTM(keras.layers.Layer):
+class BinaryLSTM(BinarizationOptions, keras.layers.Layer):
     """One direction of the binary LSTM: [B, T, C] -> read-out [B, H].
 
     The input projection sign(W_x) . sign(x_t) for all T steps is one 1x1 binary QuantConv2D
@@ -128,6 +173,10 @@ class BinaryLSTM(keras.layers.Layer):
         binary: bool = True,
         go_backwards: bool = False,
         readout: str = "last",
+        recurrent_bits: int = 1,
+        estimator: str = "ste",
+        threshold: bool = False,
+        binary_weights: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -137,7 +186,12 @@ class BinaryLSTM(keras.layers.Layer):
         self.binary = bool(binary)
         self.go_backwards = bool(go_backwards)
         self.readout = readout
-        self.input_proj = quant_conv(4 * self.units, (1, 1), self.binary, name="input_proj")
+        self.recurrent_bits = int(recurrent_bits)
+        self._init_binarization(estimator, threshold, binary_weights)
+        self.input_proj = quant_conv(
+            4 * self.units, (1, 1), self.binary, name="input_proj", estimator=estimator,
+            binary_weights=binary_weights,
+        )  # fmt: skip
         self.cell: BinaryLSTMCell | None = None
         # run the time loop as unrolled steps instead of a while loop (same weights and outputs;
         # a training-speed option, not saved in the config: export always converts the loop)
@@ -151,14 +205,21 @@ class BinaryLSTM(keras.layers.Layer):
         self.input_dim = int(input_shape[-1])
         with tf.name_scope(self.input_proj.name):
             self.input_proj.build([input_shape[0], input_shape[1], 1, self.input_dim])
-        self.cell = BinaryLSTMCell(self.units, self.input_dim, binary=self.binary, name="cell")
+        self.cell = BinaryLSTMCell(
+            self.units, self.input_dim, binary=self.binary, recurrent_bits=self.recurrent_bits, name="cell",
+            **self._binarization_config(),
+        )  # fmt: skip
         step_dim = 4 * self.units + (1 if self.binary else 0)
         with tf.name_scope(self.cell.name):
             self.cell.build([input_shape[0], step_dim])
+        self._build_threshold(self.input_dim)
         super().build(input_shape)
 
     def alpha(self) -> tf.Tensor:
-        """[1, 4H]: mean |W| over the concatenated input and recurrent weights of each gate unit."""
+        """[1, 4H]: mean |W| over the concatenated input and recurrent weights of each gate unit
+        (1 with real weights: they carry their own magnitude)."""
+        if not self.binary_weights:
+            return tf.ones([1, 4 * self.units])
         total = mean_abs_kernel(self.input_proj.kernel) + mean_abs_kernel(self.cell.recurrent_proj.kernel)
         return (total / (self.input_dim + self.units))[None, :]
 
@@ -167,6 +228,7 @@ class BinaryLSTM(keras.layers.Layer):
         valid = None
         if self.readout != "last":
             inputs, valid = inputs
+        inputs = self._shifted(inputs)
         x = tf.expand_dims(inputs, 2)
         proj = tf.reduce_mean(self.input_proj(x), axis=2)
         step_dim = 4 * self.units
@@ -207,7 +269,8 @@ class BinaryLSTM(keras.layers.Layer):
 
     def mac_counts(self) -> tuple[int, int]:
         """(binary MACs, float MACs) of the input and recurrent projections over all timesteps."""
-        macs = self.time_steps * 4 * self.units * (self.input_dim + self.units)
+        planes = self.recurrent_bits if self.binary else 1
+        macs = self.time_steps * 4 * self.units * (self.input_dim + planes * self.units)
         return (macs, 0) if self.binary else (0, macs)
 
     def get_config(self) -> dict[str, Any]:
@@ -217,4 +280,6 @@ class BinaryLSTM(keras.layers.Layer):
             "binary": self.binary,
             "go_backwards": self.go_backwards,
             "readout": self.readout,
+            "recurrent_bits": self.recurrent_bits,
+            **self._binarization_config(),
         }

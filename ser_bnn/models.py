@@ -61,7 +61,12 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
     inputs = keras.Input(shape=(t, f), batch_size=batch_size, name="logmel")
     x = keras.layers.Reshape((t, f, 1), name="add_channel")(inputs)
     first_binary = binary and mc.binary_first_layer
-    x = BinaryConv2D(mc.conv_filters, mc.conv_kernel, binary=first_binary, name="bconv")(x)
+    binarization = {
+        "estimator": mc.sign_estimator,
+        "threshold": mc.sign_threshold,
+        "binary_weights": mc.binary_weights,
+    }
+    x = BinaryConv2D(mc.conv_filters, mc.conv_kernel, binary=first_binary, name="bconv", **binarization)(x)
     x = keras.layers.MaxPooling2D(mc.pool_size, name="bconv_pool")(x)
     x = keras.layers.BatchNormalization(momentum=0.9, name="bconv_bn")(x)
     x = keras.layers.PReLU(PRELU_INIT, shared_axes=[1, 2], name="bconv_prelu")(x)
@@ -69,14 +74,19 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
     x = keras.layers.Reshape((steps, bins * mc.conv_filters), name="to_sequence")(x)
     if mc.readout != "last":
         x = [x, ValidSteps(pt, name="valid_steps")(inputs)]
-    lstm = {"binary": binary and mc.binary_lstm, "readout": mc.readout}
+    lstm = {
+        "binary": binary and mc.binary_lstm,
+        "readout": mc.readout,
+        "recurrent_bits": mc.recurrent_bits,
+        **binarization,
+    }
     h_fw = BinaryLSTM(mc.lstm_units, name="blstm_fw", **lstm)(x)
     h_bw = BinaryLSTM(mc.lstm_units, go_backwards=True, name="blstm_bw", **lstm)(x)
     x = keras.layers.Concatenate(name="blstm_concat")([h_fw, h_bw])
     binary_fc = binary and mc.binary_fc
     if mc.dropout > 0 and not binary_fc:  # a dropped 0 before a binary layer would turn into +1
         x = keras.layers.Dropout(mc.dropout, name="readout_dropout")(x)
-    x = BinaryDense(mc.fc_units, binary=binary_fc, name="bfc")(x)
+    x = BinaryDense(mc.fc_units, binary=binary_fc, name="bfc", **binarization)(x)
     x = keras.layers.BatchNormalization(momentum=0.9, name="bfc_bn")(x)
     x = keras.layers.PReLU(PRELU_INIT, name="bfc_prelu")(x)
     if mc.dropout > 0:

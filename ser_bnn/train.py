@@ -198,8 +198,12 @@ def _teacher(t, cfg: Config, fold_name: str, test_speakers) -> object:  # noqa: 
     if leaked:
         raise SerBnnError(f"teacher {path} was trained on test speaker(s) {' '.join(leaked)} of this fold")
     teacher, tcfg = load_trained(path)
-    if tcfg.model.binary or _no_stats(tcfg.features) != _no_stats(cfg.features) or tcfg.labels != cfg.labels:
-        raise SerBnnError(f"teacher {path} must be a float CRNN run with the same features and labels")
+    real = not tcfg.model.binary or not tcfg.model.binary_weights  # a float twin, or stage 1 of two
+    if not real or _no_stats(tcfg.features) != _no_stats(cfg.features) or tcfg.labels != cfg.labels:
+        raise SerBnnError(
+            f"teacher {path} must be a float CRNN run (or a BCRNN with real weights, --real-weights) "
+            "with the same features and labels"
+        )
     shape = ("conv_filters", "lstm_units", "fc_units", "conv_kernel", "pool_size", "readout")
     diff = [f"{k} {getattr(tcfg.model, k)} vs {getattr(cfg.model, k)}" for k in shape
             if getattr(tcfg.model, k) != getattr(cfg.model, k)]  # fmt: skip

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ser_bnn.commands.common import add_data_arguments, corpus_options
-from ser_bnn.config import NORMS, READOUTS
+from ser_bnn.config import ESTIMATORS, NORMS, READOUTS
 from ser_bnn.errors import ConfigError
 
 
@@ -33,7 +33,8 @@ VALUES: dict[str, Value] = {
     "train_hop": Value("train.train_segment_hop_frames", int, "hop between training segments in frames; 300 = paper"),  # noqa: E501
     "gain_db": Value("train.gain_db", float, "random gain augmentation in +-dB"),
     "teacher": Value(
-        "train.teacher", str, "run directory of a trained CRNN: initialise the BCRNN from it and distill",
+        "train.teacher", str,
+        "run directory of a trained CRNN (or --real-weights BCRNN): initialise the BCRNN from it and distill",
         show_default=False,
     ),
     "distill_weight": Value(
@@ -51,6 +52,10 @@ VALUES: dict[str, Value] = {
         "model.lstm_units", int, "units per LSTM direction; 128 in the paper and the CRNN's default preset"
     ),
     "conv_filters": Value("model.conv_filters", int, "conv feature maps (paper: 128)"),
+    "sign_estimator": Value(
+        "model.sign_estimator", str, "gradient of the activation sign (paper: ste)", ESTIMATORS
+    ),
+    "recurrent_bits": Value("model.recurrent_bits", int, "sign planes of the recurrent input h (paper: 1)"),
     "pooling": Value(
         "model.pooling", str, "utterance decision from its segments' posteriors: per-class max (paper) "
         "or their geometric mean; `ser-bnn evaluate --pooling` changes it after training",
@@ -64,6 +69,12 @@ SWITCHES: dict[str, tuple[str, Any, str]] = {
     "binary_first_layer": ("model.binary_first_layer", True, "binarize the first conv and its input (paper)"),
     "float_lstm": ("model.binary_lstm", False, "keep the BiLSTM in float (BCRNN ablation)"),
     "float_fc": ("model.binary_fc", False, "keep the FC layer in float (BCRNN ablation)"),
+    "sign_threshold": (
+        "model.sign_threshold", True, "learned per-channel thresholds before each activation sign (x - b)"
+    ),
+    "real_weights": (
+        "model.binary_weights", False, "binary activations, real weights: stage 1 of two-stage training"
+    ),
     "spec_augment": ("train.spec_augment", True, "SpecAugment masks on training segments"),
     "no_spec_augment": ("train.spec_augment", False, "no SpecAugment masks (default)"),
     "no_speed_perturb": ("train.speed_perturb", (1.0,), "no speed perturbation"),
