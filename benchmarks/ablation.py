@@ -155,10 +155,13 @@ def main() -> int:
     if args.table:
         print(table(load()))
         return 0
+    from ser_bnn.recipes import teacher_variant
+
     jobs = [(n, int(s)) for n in args.variants.split(",") for s in args.seeds.split(",")]
     for name, seed in jobs:
-        if "--teacher" in variant_flags(name):
-            train_variant("crnn", seed, args, record_if_new=True)  # the teacher, if its directory is gone
+        teacher = teacher_variant(name)
+        if teacher:  # the teacher (crnn) or stage 1 (real-weights), if its directory is gone
+            train_variant(teacher, seed, args, record_if_new=True)
         train_variant(name, seed, args)
     print(table(load()))
     return 0

@@ -151,6 +151,9 @@ def _kd(float_first_layer: bool = False, init: bool = True) -> Variant:
 
 FFL = {"model.binary_first_layer": False}
 NO_AUG = {"train.speed_perturb": (1.0,), "train.gain_db": 0.0}
+# the default BCRNN's shape (float first conv, 256 units): the base of the binarization candidates
+DEFAULT_SHAPE = {**FFL, "model.lstm_units": BCRNN_LSTM_UNITS}
+STAGE1_RUN = "{runs}/real-weights-e{epochs}{seed}"  # the real-weights variant's run, same epochs and seed
 
 VARIANTS: dict[str, Variant] = {
     "default": Variant("bcrnn"),
@@ -169,6 +172,29 @@ VARIANTS: dict[str, Variant] = {
     "kd-noinit": _kd(init=False),
     "kd-ffl": _kd(float_first_layer=True),
     "kd-ffl-noinit": _kd(float_first_layer=True, init=False),
+    # binarization candidates (docs/BINARIZATION.md): each on top of the default BCRNN's shape
+    "thresholds": Variant(
+        "bcrnn", {**DEFAULT_SHAPE, "model.sign_threshold": True}, "learned thresholds before every sign"
+    ),
+    "recurrent-2bit": Variant(
+        "bcrnn", {**DEFAULT_SHAPE, "model.recurrent_bits": 2}, "2 sign planes of h (residual binarization)"
+    ),
+    "approx-sign": Variant(
+        "bcrnn", {**DEFAULT_SHAPE, "model.sign_estimator": "approx"}, "ApproxSign gradient for activations"
+    ),
+    "real-weights": Variant(
+        "bcrnn", {**DEFAULT_SHAPE, "model.binary_weights": False}, "stage 1: binary activations, real weights"
+    ),
+    "two-stage": Variant(
+        "bcrnn",
+        {
+            **DEFAULT_SHAPE,
+            "train.teacher": STAGE1_RUN,
+            "train.distill_weight": 0.0,
+            "train.learning_rate": 5e-4,
+        },
+        "stage 2: binary weights from the real-weights run of the same seed, lr 5e-4",
+    ),
     "crnn": Variant("crnn"),
     "crnn-lstm256": Variant("crnn", {"model.lstm_units": 256}),
 }
@@ -202,6 +228,12 @@ def variant(name: str) -> Variant:
     if name not in VARIANTS:
         raise ConfigError(f"unknown variant {name!r}: choose from {', '.join(VARIANTS)} (+specaug)")
     return VARIANTS[name]
+
+
+def teacher_variant(name: str) -> str | None:
+    """The variant whose run `name` starts from (`train.teacher` template), if any."""
+    template = variant(name).changes.get("train.teacher")
+    return template.rsplit("/", 1)[-1].split("-e{epochs}")[0] if template else None
 
 
 def variant_changes(name: str) -> dict[str, Any]:

@@ -48,7 +48,8 @@ def test_option_converts_bitpacked_with_parity(name: str) -> None:
     cfg = small_config("bcrnn", **fields)
     model = trained_model(cfg, seed=11)
     moved = _move_thresholds(model, 11)
-    assert moved == (4 if fields.get("binary_first_layer", True) else 3) * bool(fields.get("sign_threshold"))
+    # conv input, LSTM input and recurrent input of both directions, FC input
+    assert moved == (6 if fields.get("binary_first_layer", True) else 5) * bool(fields.get("sign_threshold"))
     fb = convert(model, cfg)
     info = inspect_tflite(fb)
     assert info["ops"].get("LceBconv2d") == bconvs and info["ops"].get("WHILE") == 2, info["ops"]
