@@ -110,8 +110,10 @@ class Recorder:
 
 
 def predict(model, x: np.ndarray, batch: int = 64) -> np.ndarray:  # noqa: ANN001
+    """Posteriors in inference mode, traced anew (each probe swaps quantizers, so each retraces)."""
     import tensorflow as tf
 
+    tf.get_logger().setLevel("ERROR")  # one retrace per probe is intended
     fn = tf.function(lambda xb: model(xb, training=False), autograph=False, reduce_retracing=True)
     return np.concatenate([fn(tf.constant(x[i : i + batch])).numpy() for i in range(0, len(x), batch)])
 
