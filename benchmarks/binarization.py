@@ -39,6 +39,8 @@ from ser_bnn.errors import SerBnnError
 from ser_bnn.io import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results" / "binarization"
+DOC = Path(__file__).resolve().parents[1] / "docs" / "BINARIZATION.md"
+BEGIN, END = "<!-- binarization:begin -->", "<!-- binarization:end -->"
 KINDS = {"conv": "conv_input", "input_proj": "lstm_input", "proj": "fc_input"}
 
 
@@ -225,6 +227,15 @@ def load_all() -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))}
 
 
+def doc_with_table(text: str, results: dict[str, dict]) -> str:
+    """`text` (docs/BINARIZATION.md) with the block between the markers replaced by the table."""
+    head, sep, rest = text.partition(BEGIN)
+    _, sep2, tail = rest.partition(END)
+    if not (sep and sep2):
+        raise SerBnnError(f"{DOC.name} lacks the {BEGIN} ... {END} markers")
+    return f"{head}{BEGIN}\n{table(results)}\n{END}{tail}"
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
@@ -235,8 +246,11 @@ def main() -> int:
     p.add_argument("--segments", type=int, default=192, help="segments for the activation statistics")
     p.add_argument("--data-dir", default=None, help="the corpus root (default: as training found it)")
     p.add_argument("--table", action="store_true", help="print the table of the committed results")
+    p.add_argument("--write-doc", action="store_true", help="regenerate the table in docs/BINARIZATION.md")
     args = p.parse_args()
-    if args.table:
+    if args.table or args.write_doc:
+        if args.write_doc:
+            atomic_write_text(DOC, doc_with_table(DOC.read_text(), load_all()))
         print(table(load_all()))
         return 0
     if not args.run:

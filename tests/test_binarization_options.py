@@ -59,6 +59,21 @@ def test_option_converts_bitpacked_with_parity(name: str) -> None:
     assert interpreter_max_diff(fb, model, x) <= 1e-5
 
 
+def test_binarization_doc_table_matches_committed_results() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "binarization.py"
+    spec = importlib.util.spec_from_file_location("binarization_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    results = bench.load_all()
+    assert results, "no committed diagnostics"
+    text = bench.DOC.read_text()
+    assert bench.doc_with_table(text, results) == text, "run python benchmarks/binarization.py --write-doc"
+    assert "/work/" not in bench.table(results)
+
+
 def test_estimators_keep_the_forward_sign_and_change_only_the_gradient() -> None:
     x = tf.constant([-2.0, -0.5, -0.0, 0.0, 0.25, 0.9, 1.5])
     grads = {}
