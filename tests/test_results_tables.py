@@ -75,6 +75,17 @@ def test_docs_hold_no_machine_paths() -> None:
             assert not MACHINE_PATH.search(line), f"{rel}:{n}: machine path: {line}"
 
 
+def test_doc_links_point_at_files_that_exist() -> None:
+    """Every relative Markdown link of the user docs names a file or folder of the repository."""
+    for rel in DOCS:
+        doc = ROOT / rel
+        for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text()):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue  # a web address or an anchor in the same file
+            path = (doc.parent / target.split("#")[0]).resolve()
+            assert path.exists(), f"{rel}: link to {target}, which does not exist"
+
+
 def test_readme_is_short_and_names_no_removed_option() -> None:
     """Issue 24: a README for users of at most 200 lines, without the options the ablation rejected."""
     readme = (ROOT / "README.md").read_text()
