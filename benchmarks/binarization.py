@@ -41,6 +41,11 @@ from ser_bnn.io import atomic_write_text
 RESULTS = Path(__file__).resolve().parent / "results" / "binarization"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "BINARIZATION.md"
 BEGIN, END = "<!-- binarization:begin -->", "<!-- binarization:end -->"
+SCREEN_BEGIN, SCREEN_END = "<!-- screening:begin -->", "<!-- screening:end -->"
+ABLATION = Path(__file__).resolve().parent / "results" / "ablation.json"
+# the screened candidates (ser_bnn.recipes.VARIANTS) and the default they are paired with
+CANDIDATES = ("thresholds", "recurrent-2bit", "recurrent-norm", "approx-sign", "two-stage")
+REFERENCE = "lstm256"  # the default preset's shape under the ablation protocol
 KINDS = {"conv": "conv_input", "input_proj": "lstm_input", "proj": "fc_input"}
 
 
@@ -227,13 +232,36 @@ def load_all() -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))}
 
 
-def doc_with_table(text: str, results: dict[str, dict]) -> str:
-    """`text` (docs/BINARIZATION.md) with the block between the markers replaced by the table."""
-    head, sep, rest = text.partition(BEGIN)
-    _, sep2, tail = rest.partition(END)
+def screening_table(ablation: dict[str, dict]) -> str:
+    """Dev UAR (mean of the last 3 epochs) of every screened candidate, paired by seed with the default."""
+    lines = [
+        "| candidate | seed | dev UAR % | default, same seed | difference |",
+        "|---|---|---|---|---|",
+    ]
+    for name in CANDIDATES:
+        for seed in range(10):
+            suffix = f"-s{seed}" if seed else ""
+            row, ref = ablation.get(f"{name}-e12{suffix}"), ablation.get(f"{REFERENCE}-e12{suffix}")
+            if row is None:
+                continue
+            cand, base = 100 * row["dev_uar_last3"], 100 * ref["dev_uar_last3"] if ref else float("nan")
+            lines.append(f"| {name} | {seed} | {cand:.1f} | {base:.1f} | {cand - base:+.1f} |")
+    return "\n".join(lines)
+
+
+def _replace_block(text: str, begin: str, end: str, body: str) -> str:
+    head, sep, rest = text.partition(begin)
+    _, sep2, tail = rest.partition(end)
     if not (sep and sep2):
-        raise SerBnnError(f"{DOC.name} lacks the {BEGIN} ... {END} markers")
-    return f"{head}{BEGIN}\n{table(results)}\n{END}{tail}"
+        raise SerBnnError(f"{DOC.name} lacks the {begin} ... {end} markers")
+    return f"{head}{begin}\n{body}\n{end}{tail}"
+
+
+def doc_with_table(text: str, results: dict[str, dict]) -> str:
+    """`text` (docs/BINARIZATION.md) with its generated blocks (diagnostics, screening) regenerated."""
+    text = _replace_block(text, BEGIN, END, table(results))
+    ablation = json.loads(ABLATION.read_text()) if ABLATION.is_file() else {}
+    return _replace_block(text, SCREEN_BEGIN, SCREEN_END, screening_table(ablation))
 
 
 def main() -> int:

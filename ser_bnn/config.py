@@ -104,6 +104,9 @@ class ModelConfig:
     recurrent_bits: int = 1
     # False: binary inputs with real (clipped) weights, stage 1 of two-stage training (not exportable)
     binary_weights: bool = True
+    # batch normalization inside the recurrence (ser_bnn.lstm.StepNorm) on both products and on c,
+    # instead of the alpha * beta scales (Ardakani et al., ICLR 2019; Hou et al., NeurIPS 2019)
+    recurrent_norm: bool = False
     # on the BiLSTM read-out (only before a float FC layer: a dropped 0 in front of a binary layer
     # would become sign(0) = +1) and before the classifier; training only
     dropout: float = 0.3
@@ -139,6 +142,8 @@ class ModelConfig:
             )
         if self.recurrent_bits not in (1, 2):
             raise ConfigError(f"model.recurrent_bits must be 1 or 2, got {self.recurrent_bits}")
+        if self.recurrent_norm and self.recurrent_bits != 1:
+            raise ConfigError("model.recurrent_norm needs model.recurrent_bits 1")
 
 
 @dataclass(frozen=True)

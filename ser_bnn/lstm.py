@@ -11,6 +11,12 @@ concatenated weights [W_x; W_h] and beta_t = mean |[x_t, h_{t-1}]|.
 Binarization options (`ser_bnn.layers.BinarizationOptions`): the sign's gradient estimator, learned
 thresholds sign(x_t - b_x) and sign(h_{t-1} - b_h), real weights (stage 1 of two-stage training), and
 `recurrent_bits=2`, a residual second sign plane of h_{t-1} (`BinaryLSTMCell._two_bit_gates`).
+
+`norm=True` normalizes inside the recurrence (Ardakani et al., ICLR 2019; Hou et al., NeurIPS 2019):
+z = N_x(P_t) + N_h(R_t) + b and h_t = o * tanh(N_c(c_t)), each N a batch normalization (`StepNorm`)
+with batch statistics per step while training and statistics shared over time at inference (moving
+averages updated at every step). It replaces the alpha * beta scales; at inference each N is one
+per-channel multiply and add.
 """
 
 from __future__ import annotations
@@ -45,14 +51,20 @@ class BinaryLSTMCell(BinarizationOptions, keras.layers.Layer):
         estimator: str = "ste",
         threshold: bool = False,
         binary_weights: bool = True,
+        norm: bool = False,
+        steps: int = 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.units = int(units)
         self.input_dim = int(input_dim)
         self.binary = bool(binary)
-        if recurrent_bits not in (1, 2):
-            raise ValueError(f"recurrent_bits must be 1 or 2, got {recurrent_bits}")
+        if recurrent_bits not in (1, 2) or (norm and recurrent_bits != 1):
+            raise ValueError(f"recurrent_bits must be 1 or 2 (1 with norm), got {recurrent_bits}")
+        self.norm = bool(norm)
+        self.steps = int(steps)
+        names = ("norm_x", "norm_h", "norm_c")
+        self.norms = [StepNorm(steps, center=n == "norm_c", name=n) for n in names] if self.norm else []
         self.recurrent_bits = int(recurrent_bits)
         self._init_binarization(estimator, threshold, binary_weights)
         self.state_size = [self.units, self.units]
@@ -69,6 +81,9 @@ class BinaryLSTMCell(BinarizationOptions, keras.layers.Layer):
             name="bias", shape=(4 * self.units,), initializer=_unit_forget_bias(self.units)
         )
         self._build_threshold(self.units)
+        for n, width in zip(self.norms, (4 * self.units, 4 * self.units, self.units), strict=False):
+            with tf.name_scope(n.name):
+                n.build([None, width])
         super().build(input_shape)
 
     @tf.autograph.experimental.do_not_convert
@@ -80,14 +95,23 @@ class BinaryLSTMCell(BinarizationOptions, keras.layers.Layer):
         training: bool | None = None,
     ) -> tuple[tf.Tensor, list[tf.Tensor]]:
         h, c = states[0], states[1]
-        if self.binary and self.recurrent_bits == 2:
+        if self.norm:
+            z = self._normalized_gates(inputs, self._shifted(h), training)
+        elif self.binary and self.recurrent_bits == 2:
             z = self._two_bit_gates(inputs, self._shifted(h), alpha)
         else:
             z = self._gates(inputs, self._shifted(h), alpha)
         zi, zf, zg, zo = tf.split(z, 4, axis=-1)
         c_new = tf.sigmoid(zf) * c + tf.sigmoid(zi) * tf.tanh(zg)
-        h_new = tf.sigmoid(zo) * tf.tanh(c_new)
+        c_out = self.norms[2](c_new, training=training) if self.norm else c_new
+        h_new = tf.sigmoid(zo) * tf.tanh(c_out)
         return h_new, [h_new, c_new]
+
+    def _normalized_gates(self, inputs: tf.Tensor, h: tf.Tensor, training: bool | None) -> tf.Tensor:
+        """z = N_x(P_t) + N_h(R_t) + b: each product batch-normalized (no alpha, beta scales)."""
+        rec = self.recurrent_proj(h[:, None, None, :])[:, 0, 0, :]
+        proj = inputs[:, : 4 * self.units]
+        return self.norms[0](proj, training=training) + self.norms[1](rec, training=training) + self.bias
 
     def _gates(self, inputs: tf.Tensor, h: tf.Tensor, alpha: tf.Tensor | None) -> tf.Tensor:
         """Gate pre-activations [B, 4H] with a 1-bit recurrent input (`h` already shifted)."""
@@ -124,8 +148,54 @@ class BinaryLSTMCell(BinarizationOptions, keras.layers.Layer):
             "input_dim": self.input_dim,
             "binary": self.binary,
             "recurrent_bits": self.recurrent_bits,
+            "norm": self.norm,
+            "steps": self.steps,
             **self._binarization_config(),
         }
+
+
+@keras.utils.register_keras_serializable(package="ser_bnn")
+class StepNorm(keras.layers.Layer):
+    """Batch normalization of one per-step quantity inside the recurrence: y = gamma (x - m) / s (+ beta).
+
+    Training: m, s from the batch at this step, and the moving averages move towards them with a
+    per-step momentum of `momentum ** (1 / steps)`, so that one sequence moves them as much as one
+    batch moves a Keras BatchNormalization. Inference: the moving averages, shared by every step.
+    gamma starts at 0.1 (recurrent batch normalization, Cooijmans et al., ICLR 2017).
+    """
+
+    def __init__(self, steps: int, center: bool = False, momentum: float = 0.9, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.steps = int(steps)
+        self.center = bool(center)
+        self.momentum = float(momentum)
+        self.epsilon = 1e-3
+
+    def build(self, input_shape: tf.TensorShape) -> None:
+        n = int(input_shape[-1])
+        self.gamma = self.add_weight(name="gamma", shape=(n,), initializer=keras.initializers.Constant(0.1))
+        self.beta = self.add_weight(name="beta", shape=(n,), initializer="zeros") if self.center else None
+        self.moving_mean = self.add_weight(
+            name="moving_mean", shape=(n,), initializer="zeros", trainable=False
+        )
+        self.moving_variance = self.add_weight(
+            name="moving_variance", shape=(n,), initializer="ones", trainable=False
+        )
+        super().build(input_shape)
+
+    def call(self, x: tf.Tensor, training: bool | None = None) -> tf.Tensor:
+        if training:
+            mean, var = tf.nn.moments(x, axes=[0])
+            keep = self.momentum ** (1.0 / max(self.steps, 1))
+            self.moving_mean.assign(keep * self.moving_mean + (1.0 - keep) * tf.stop_gradient(mean))
+            self.moving_variance.assign(keep * self.moving_variance + (1.0 - keep) * tf.stop_gradient(var))
+        else:
+            mean, var = self.moving_mean, self.moving_variance
+        y = (x - mean) * (self.gamma * tf.math.rsqrt(var + self.epsilon))
+        return y + self.beta if self.beta is not None else y
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "steps": self.steps, "center": self.center, "momentum": self.momentum}
 
 
 def _unit_forget_bias(units: int):
@@ -177,9 +247,11 @@ class BinaryLSTM(BinarizationOptions, keras.layers.Layer):
         estimator: str = "ste",
         threshold: bool = False,
         binary_weights: bool = True,
+        norm: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.norm = bool(norm)
         if readout not in ("last", "mean"):
             raise ValueError(f"readout must be 'last' or 'mean', got {readout!r}")
         self.units = int(units)
@@ -207,7 +279,7 @@ class BinaryLSTM(BinarizationOptions, keras.layers.Layer):
             self.input_proj.build([input_shape[0], input_shape[1], 1, self.input_dim])
         self.cell = BinaryLSTMCell(
             self.units, self.input_dim, binary=self.binary, recurrent_bits=self.recurrent_bits, name="cell",
-            **self._binarization_config(),
+            norm=self.norm, steps=self.time_steps or 1, **self._binarization_config(),
         )  # fmt: skip
         step_dim = 4 * self.units + (1 if self.binary else 0)
         with tf.name_scope(self.cell.name):
@@ -281,5 +353,6 @@ class BinaryLSTM(BinarizationOptions, keras.layers.Layer):
             "go_backwards": self.go_backwards,
             "readout": self.readout,
             "recurrent_bits": self.recurrent_bits,
+            "norm": self.norm,
             **self._binarization_config(),
         }

@@ -31,7 +31,7 @@ import tf_keras as keras
 from ser_bnn.config import Config, FeatureConfig, ModelConfig
 from ser_bnn.errors import ConfigError, ExportError, SerBnnError
 from ser_bnn.layers import BinaryConv2D, BinaryDense, ValidSteps
-from ser_bnn.lstm import BinaryLSTM, BinaryLSTMCell
+from ser_bnn.lstm import BinaryLSTM, BinaryLSTMCell, StepNorm
 
 ModelSpec = Config | tuple[ModelConfig, FeatureConfig]
 
@@ -78,6 +78,7 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
         "binary": binary and mc.binary_lstm,
         "readout": mc.readout,
         "recurrent_bits": mc.recurrent_bits,
+        "norm": mc.recurrent_norm,
         **binarization,
     }
     h_fw = BinaryLSTM(mc.lstm_units, name="blstm_fw", **lstm)(x)
@@ -112,6 +113,7 @@ def custom_objects() -> dict[str, Any]:
         "BinaryDense": BinaryDense,
         "BinaryLSTM": BinaryLSTM,
         "BinaryLSTMCell": BinaryLSTMCell,
+        "StepNorm": StepNorm,
         "ValidSteps": ValidSteps,
         "QuantConv2D": lq.layers.QuantConv2D,
         "SteSign": lq.quantizers.SteSign,

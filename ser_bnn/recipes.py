@@ -179,6 +179,9 @@ VARIANTS: dict[str, Variant] = {
     "recurrent-2bit": Variant(
         "bcrnn", {**DEFAULT_SHAPE, "model.recurrent_bits": 2}, "2 sign planes of h (residual binarization)"
     ),
+    "recurrent-norm": Variant(
+        "bcrnn", {**DEFAULT_SHAPE, "model.recurrent_norm": True}, "batch normalization in the recurrence"
+    ),
     "approx-sign": Variant(
         "bcrnn", {**DEFAULT_SHAPE, "model.sign_estimator": "approx"}, "ApproxSign gradient for activations"
     ),

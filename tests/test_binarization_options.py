@@ -23,6 +23,7 @@ EXPORTABLE = {
     "swish-sign": ({"sign_estimator": "swish"}, 6),
     "thresholds": ({"sign_threshold": True}, 6),
     "recurrent-2bit": ({"recurrent_bits": 2}, 6),
+    "recurrent-norm": ({"recurrent_norm": True}, 6),
     "thresholds+2bit+float-conv": (
         {"sign_threshold": True, "recurrent_bits": 2, "binary_first_layer": False},
         5,
@@ -35,9 +36,14 @@ def _move_thresholds(model, seed: int) -> int:  # noqa: ANN001
     rng = np.random.default_rng(seed)
     n = 0
     for v in model.weights:
-        if v.name.split("/")[-1].startswith("threshold"):
+        name = v.name.split("/")[-1]
+        if name.startswith("threshold"):
             v.assign(rng.uniform(-0.5, 0.5, size=v.shape).astype(np.float32))
             n += 1
+        elif "norm_" in v.name and name.startswith(("moving_mean", "beta")):  # recurrent_norm statistics
+            v.assign(rng.uniform(-2.0, 2.0, size=v.shape).astype(np.float32))
+        elif "norm_" in v.name and name.startswith(("moving_variance", "gamma")):
+            v.assign(rng.uniform(0.3, 4.0, size=v.shape).astype(np.float32))
     return n
 
 
@@ -145,6 +151,27 @@ def test_recurrent_threshold_lets_the_output_gate_reach_the_signs() -> None:
     np.testing.assert_array_equal(bits, [[1] * units, [-1] * units])
 
 
+def test_step_norm_uses_batch_statistics_in_training_and_shared_ones_at_inference() -> None:
+    from ser_bnn.lstm import StepNorm
+
+    norm = StepNorm(steps=4, momentum=0.9)
+    norm.build([None, 3])
+    x = tf.constant(np.random.default_rng(1).normal(2.0, 3.0, size=(64, 3)).astype(np.float32))
+    y = norm(x, training=True).numpy()
+    np.testing.assert_allclose(y.mean(0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(y.std(0), 0.1, rtol=1e-3)  # gamma starts at 0.1
+    keep = 0.9 ** (1 / 4)  # four steps move the averages as far as one Keras BatchNormalization batch
+    np.testing.assert_allclose(norm.moving_mean.numpy(), (1 - keep) * x.numpy().mean(0), rtol=1e-5)
+    for _ in range(3):
+        norm(x, training=True)
+    np.testing.assert_allclose(norm.moving_mean.numpy(), 0.1 * x.numpy().mean(0), rtol=1e-4)
+    before = norm.moving_mean.numpy().copy()
+    inf = norm(x, training=False).numpy()
+    np.testing.assert_array_equal(norm.moving_mean.numpy(), before)  # inference never updates
+    want = (x.numpy() - before) * 0.1 / np.sqrt(norm.moving_variance.numpy() + norm.epsilon)
+    np.testing.assert_allclose(inf, want, rtol=1e-5)
+
+
 def test_real_weights_stage_one_has_binary_inputs_and_real_kernels() -> None:
     cfg = small_config("bcrnn", binary_weights=False)
     model = build_model(cfg)
@@ -161,6 +188,7 @@ def test_real_weights_stage_one_has_binary_inputs_and_real_kernels() -> None:
         ({"sign_estimator": "tanh"}, "sign_estimator"),
         ({"recurrent_bits": 3}, "recurrent_bits"),
         ({"recurrent_bits": 0}, "recurrent_bits"),
+        ({"recurrent_bits": 2, "recurrent_norm": True}, "recurrent_norm"),
     ],
 )
 def test_bad_binarization_options_are_config_errors(fields: dict, match: str) -> None:

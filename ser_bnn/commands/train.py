@@ -72,6 +72,9 @@ SWITCHES: dict[str, tuple[str, Any, str]] = {
     "sign_threshold": (
         "model.sign_threshold", True, "learned per-channel thresholds before each activation sign (x - b)"
     ),
+    "recurrent_norm": (
+        "model.recurrent_norm", True, "batch normalization inside the recurrence (products and c)"
+    ),
     "real_weights": (
         "model.binary_weights", False, "binary activations, real weights: stage 1 of two-stage training"
     ),
