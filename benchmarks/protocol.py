@@ -3,6 +3,7 @@
     python benchmarks/protocol.py --split fixed --seeds 0,1,2          # 3 seeds x 2 models
     python benchmarks/protocol.py --distill     # BCRNN distilled from the CRNN of the same seed
     python benchmarks/protocol.py --split loso --seeds 0 --models bcrnn # resumable across sessions
+    python benchmarks/protocol.py --split loso --seeds 0 --models bcrnn --jobs 2  # 2 folds at once
     python benchmarks/protocol.py --models bcrnn --variant bcrnn-lstm384 -- --lstm-units 384 # candidate
     python benchmarks/protocol.py --collect     # copy finished folds of running/killed runs
     python benchmarks/protocol.py --table       # print the table from the committed results
@@ -13,12 +14,22 @@ resumed, finished folds are kept. Every finished fold's metrics.json (with its p
 predictions and confusion matrix) is copied to benchmarks/results/protocol/M-S-sN/FOLD.json, while
 the run is going (every minute), so a LOSO can be finished across sessions and committed fold by
 fold. Test speakers are only ever used to score a finished model.
+
+Parallel mode (`--split loso --jobs 2`): the folds (all ten, or `--folds`) run as separate
+`--split loso:K` runs, two at a time, each limited to cores / jobs TensorFlow threads
+(`TF_NUM_INTRAOP_THREADS`, `TF_NUM_INTEROP_THREADS`; results land where `--folds` puts them). A
+training step is mostly the LSTM loops' 150 small steps per direction, which two threads share
+poorly, so on 2 cores two 1-thread folds train more segments per hour than one 2-thread fold
+(`benchmarks/train_speed.py --jobs 2`; figures in docs/RESULTS.md, "Training speed"). Same recipe
+and seed; a fold trained on 1 thread is not bit-identical to one trained on 2 (float sums in
+another order), so its UAR differs within run-to-run noise (docs/RESULTS.md gives its size).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -27,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 import ser_bnn  # noqa: F401
+from ser_bnn.corpora.emodb import FIXED_TEST_SPEAKERS, FIXED_TRAIN_SPEAKERS
 from ser_bnn.io import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results" / "protocol"
@@ -110,7 +122,8 @@ def summarize(results: dict[str, list[dict]]) -> list[dict]:
     return rows
 
 
-LOSO_FOLDS = 10  # Emo-DB's speakers
+LOSO_SPEAKERS = tuple(sorted(FIXED_TRAIN_SPEAKERS + FIXED_TEST_SPEAKERS))  # Emo-DB's ten speakers
+LOSO_FOLDS = len(LOSO_SPEAKERS)
 
 
 def _pooled_uar(cm: np.ndarray) -> float:
@@ -157,7 +170,7 @@ def table(results: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
-def run_one(
+def start_one(
     model: str,
     split: str,
     seed: int,
@@ -167,10 +180,12 @@ def run_one(
     fold: str | None = None,
     variant: str | None = None,
     keep_results: bool = False,
-) -> int:
-    """Train (or resume) one run in RUNS/V-S-sN (V: `variant` or the model) and collect its folds; with
-    `fold`, only LOSO fold `loso:fold`, in RUNS/V-loso-sN/loso-fold. With `keep_results`, results
-    already committed under that name are not replaced (a teacher re-trained for its students)."""
+    threads: int = 0,
+) -> tuple[subprocess.Popen, Path, str, object]:
+    """Start training (or resuming) one run in RUNS/V-S-sN (V: `variant` or the model); with `fold`,
+    only LOSO fold `loso:fold`, in RUNS/V-loso-sN/loso-fold. With `keep_results`, results already
+    committed under that name are not replaced (a teacher re-trained for its students). `threads` > 0
+    limits TensorFlow to that many intra- and inter-op threads. Returns (process, dir, name, collector)."""
     name = f"{variant or model}-{split}-s{seed}"
     out = runs / name / f"loso-{fold}" if fold else runs / name
     split = f"loso:{fold}" if fold else split
@@ -183,12 +198,33 @@ def run_one(
     cmd += ["--data-dir", data_dir] if data_dir else []
     if (out / "state.json").exists():
         cmd.append("--resume")
-    proc = subprocess.Popen(cmd)
-    while proc.poll() is None:
-        time.sleep(60)
-        gather(out, name) if out.exists() else None
-    gather(out, name)
-    return proc.returncode
+    env = None
+    if threads > 0:
+        n = str(threads)
+        env = {**os.environ, "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": n, "OMP_NUM_THREADS": n}
+    return subprocess.Popen(cmd, env=env), out, name, gather
+
+
+def run_all(specs: list[dict], jobs: int = 1, poll: float = 60.0) -> str | None:
+    """Run the `start_one` keyword sets in `specs`, `jobs` at a time (each with cores // jobs threads
+    when jobs > 1), collecting finished folds every `poll` seconds; returns a failed run's name or None."""
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 0
+    pending, running, failed = list(specs), [], None
+    while pending or running:
+        while pending and len(running) < jobs and failed is None:
+            spec = pending.pop(0)
+            running.append((start_one(**spec, threads=threads), spec))
+        time.sleep(poll if running else 0)
+        for item in list(running):
+            (proc, out, name, gather), spec = item
+            gather(out, name) if out.exists() else None
+            if proc.poll() is not None:
+                running.remove(item)
+                if proc.returncode != 0 and failed is None:
+                    failed = f"{spec['model']} {spec['split']} seed {spec['seed']} {spec.get('fold') or ''}"
+        if failed is not None:
+            pending = []
+    return failed
 
 
 def main() -> int:
@@ -216,6 +252,13 @@ def main() -> int:
         help="LOSO only: train just these folds (speakers, e.g. 12,13) each as `--split loso:K`; "
         "finished folds of a run whose directory is gone are then not retrained",
     )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="LOSO only: train this many folds at once, each a `--split loso:K` run (all ten speakers "
+        "unless --folds) limited to cores / jobs TensorFlow threads (parallel mode: module docstring)",
+    )
     p.add_argument("--collect", action="store_true", help="only copy finished folds of existing runs")
     p.add_argument("--table", action="store_true", help="only print the table of committed results")
     args, extra = p.parse_known_args()
@@ -230,7 +273,13 @@ def main() -> int:
     models = args.models.split(",")
     if args.folds and args.split != "loso":
         sys.exit("protocol: --folds needs --split loso")
+    if args.jobs < 1:
+        sys.exit("protocol: --jobs needs a positive number")
+    if args.jobs > 1 and args.split != "loso":
+        sys.exit("protocol: --jobs needs --split loso (it runs LOSO folds side by side)")
     folds = args.folds.split(",") if args.folds else [None]
+    if args.jobs > 1 and not args.folds:
+        folds = list(LOSO_SPEAKERS)
     if args.variant and (len(models) != 1 or args.distill or args.variant in ("bcrnn", "crnn")):
         sys.exit("protocol: --variant needs one --models entry, no --distill, and a new name")
     for seed in (int(s) for s in args.seeds.split(",")):
@@ -241,10 +290,12 @@ def main() -> int:
                 # the student starts from its twin's weights, so it takes the twin's 128 LSTM units
                 flags += ["--teacher", str(runs / f"crnn-{args.split}-s{seed}"), "--lstm-units", "128"]
                 variant = "bcrnn-kd"
-            for fold in folds:
-                keep = args.distill and model == "crnn"
-                if run_one(model, args.split, seed, runs, args.data_dir, flags, fold, variant, keep) != 0:
-                    sys.exit(f"protocol: {model} {args.split} seed {seed} {fold or ''} failed")
+            keep = args.distill and model == "crnn"
+            common = {"model": model, "split": args.split, "seed": seed, "runs": runs, "extra": flags,
+                      "data_dir": args.data_dir, "variant": variant, "keep_results": keep}  # fmt: skip
+            failed = run_all([{**common, "fold": fold} for fold in folds], args.jobs)
+            if failed:
+                sys.exit(f"protocol: {failed} failed")
     print(table(load_results()))
     return 0
 

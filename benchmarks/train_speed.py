@@ -29,7 +29,22 @@ import numpy as np
 import ser_bnn  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
 
-def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str) -> None:
+def write_profile(log_dir: str, steps: int, per: float, batch: int, title: str) -> None:
+    """Summarize the trace in `log_dir` (`step_profile`), print it, write summary.json/.md beside it."""
+    import json
+    from pathlib import Path
+
+    import step_profile
+
+    s = step_profile.summary(Path(log_dir), steps, per, step_profile.input_pipeline_ms(400, batch))
+    s = {"title": title, "steps": steps, **s}
+    md = f"{title}\n\n{step_profile.markdown(s)}\n"
+    (Path(log_dir) / "summary.json").write_text(json.dumps(s, indent=1) + "\n")
+    (Path(log_dir) / "summary.md").write_text(md)
+    print(md, flush=True)
+
+
+def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str, profile: str = "") -> None:
     import tensorflow as tf
     import tf_keras as keras
 
@@ -48,6 +63,8 @@ def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str) ->
     for layer in model.layers:
         if isinstance(layer, BinaryLSTM):
             layer.unroll = mode == "fp32-unrolled"
+            layer.jit = {"fp32-jitbody": "body", "fp32-jitloop": "loop"}.get(mode, "")
+            layer.matmul_proj = mode == "fp32-mm"
     opt = keras.optimizers.Adam(1e-3)
 
     @tf.function(jit_compile=mode == "xla", autograph=False)
@@ -65,10 +82,16 @@ def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str) ->
     t0 = time.perf_counter()
     step(x, y).numpy()
     trace = time.perf_counter() - t0
+    if profile:
+        step(x, y).numpy()
+        tf.profiler.experimental.start(profile)
     t0 = time.perf_counter()
     for _ in range(steps):
         loss = float(step(x, y))
     per = (time.perf_counter() - t0) / steps
+    if profile:
+        tf.profiler.experimental.stop()
+        write_profile(profile, steps, per, batch, f"{model_name} {mode} batch {batch}")
     gflops = 6 * model_summary(model)["macs"] * batch / per / 1e9
     print(f"| {model_name} | {mode} | {batch} | {trace:.1f} | {per:.2f} | {1000 * per / batch:.0f} | "
           f"{gflops:.0f} | {np.isfinite(loss)} |", flush=True)  # fmt: skip
@@ -100,10 +123,21 @@ def main() -> int:
     p.add_argument("--preset", default="default", choices=("default", "paper"))
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--no-ceiling", action="store_true", help="skip the large-matmul row")
+    p.add_argument(
+        "--profile",
+        metavar="DIR",
+        default="",
+        help="profile the --steps timed steps of the first model and mode into DIR (TensorFlow trace) "
+        "and print/write the time per part of the model (summary.json, summary.md in DIR)",
+    )
     p.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
-        one(args.one[0], args.one[1], int(args.batch), args.steps, args.preset)
+        one(args.one[0], args.one[1], int(args.batch), args.steps, args.preset, args.profile)
+        return 0
+    if args.profile:
+        m, mode, b = args.models.split(",")[0], args.modes.split(",")[0], args.batch.split(",")[0]
+        one(m, mode, int(b), args.steps, args.preset, args.profile)
         return 0
     try:
         batches = [int(b) for b in args.batch.split(",")]
