@@ -230,6 +230,7 @@ def train_fold(
     import tensorflow as tf
     import tf_keras as keras
 
+    from ser_bnn.lstm import set_training_fast_paths
     from ser_bnn.models import build_model
 
     run_dir = Path(run_dir)
@@ -266,6 +267,7 @@ def train_fold(
 
     teacher = _teacher(t, cfg, fold.name, fold.test_speakers)
     model = build_model(cfg)
+    set_training_fast_paths(model, True)
     if teacher is not None and state is None and t.teacher_init:
         model.set_weights(teacher.get_weights())  # the BCRNN's latent weights start from its float twin
     opt = keras.optimizers.Adam(learning_rate=lr_at(t, 0))
@@ -352,6 +354,7 @@ def train_fold(
     train_seconds = seconds_before + time.perf_counter() - t_start
 
     model.load_weights(str(run_dir / BEST_WEIGHTS))
+    set_training_fast_paths(model, False)
     save_savedmodel(model, run_dir / "model")
     metrics = evaluate_fold(model, cfg, fold, cache_dir=cache_dir, progress=progress)
     metrics.update(

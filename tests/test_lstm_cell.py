@@ -136,3 +136,31 @@ def test_lstm_gradients_reach_both_kernels_and_bias(x: np.ndarray) -> None:
     assert len(grads) == 3
     for g in grads:
         assert g is not None and np.isfinite(g.numpy()).all() and np.abs(g.numpy()).sum() > 0
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "float"])
+def test_matmul_input_projection_equals_the_convolution(x: np.ndarray, binary: bool) -> None:
+    """`matmul_proj` (a training-speed option) gives the same outputs (bit-identical when binary: sums
+    of +-1 are exact) and gradients,
+    keeps the 1x1 Conv2D out of the graph, and the config (what export rebuilds from) does not carry it."""
+    layer, _ = make_layer(binary, False, seed=9)
+    xt = tf.constant(x)
+
+    def run() -> tuple[np.ndarray, list[np.ndarray]]:
+        with tf.GradientTape() as tape:
+            y = layer(xt)
+            loss = tf.reduce_sum(y**2)
+        return y.numpy(), [g.numpy() for g in tape.gradient(loss, layer.trainable_weights)]
+
+    y_conv, g_conv = run()
+    layer.matmul_proj = True
+    y_mm, g_mm = run()
+    if binary:
+        np.testing.assert_array_equal(y_mm, y_conv)
+    np.testing.assert_allclose(y_mm, y_conv, rtol=1e-6, atol=1e-6)
+    for a, b in zip(g_mm, g_conv, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    graph = tf.function(layer, autograph=False).get_concrete_function(tf.TensorSpec((B, T, CX))).graph
+    shapes = [op.outputs[0].shape.as_list() for op in graph.get_operations() if op.type == "Conv2D"]
+    assert [B, T, 1, 4 * H] not in shapes
+    assert "matmul_proj" not in layer.get_config()

@@ -78,6 +78,9 @@ def test_train_then_evaluate_fixed_split(emodb_dir, tmp_path, tiny_config, featu
     ):
         assert (out / f).exists(), f
     assert any((out / "tb").iterdir())
+    # trained with the MatMul input projection (a training-speed option), saved with the 1x1
+    # QuantConv2D that export converts
+    assert b"input_proj/QuantConv2D" in (out / "model/saved_model.pb").read_bytes()
     assert json.loads((out / "state.json").read_text())["status"] == "complete"
     # evaluate recomputes the same numbers from the saved weights
     e = ser_bnn("evaluate", out, "--data-dir", emodb_dir, "--cache-dir", feature_cache, "--no-progress")
