@@ -1,20 +1,26 @@
-"""Training-step throughput of the BCRNN / CRNN: float32, XLA and mixed bfloat16, and batch sizes.
+"""Training-step throughput of the BCRNN / CRNN: training paths, XLA, bfloat16, batch sizes, threads.
 
-    python benchmarks/train_speed.py                       # both models, all three modes
-    python benchmarks/train_speed.py --models bcrnn --modes fp32,bf16 --steps 5
+    python benchmarks/train_speed.py --models bcrnn --modes fp32-conv,fp32   # before / after
     python benchmarks/train_speed.py --models bcrnn --modes fp32 --batch 16,32   # per-segment cost
+    python benchmarks/train_speed.py --models bcrnn --modes fp32 --jobs 2   # two runs at 1 thread each
+    python benchmarks/train_speed.py --models bcrnn --modes fp32 --profile DIR   # time per model part
     python benchmarks/train_speed.py --preset paper        # the paper's all-binary 128-unit shape
-    python benchmarks/train_speed.py --modes fp32,fp32-unrolled   # LSTM loops unrolled in training
 
-Each (model, mode) runs in its own process (the mixed-precision policy is global): one traced
-step, then `--steps` timed Adam steps on a random batch of `--batch` 3 s segments. Prints seconds
-per step, milliseconds per training segment and the arithmetic rate that is: GFLOP/s = 6 x the
-model's multiply-accumulates per segment (`ser_bnn.summary`; forward 2 FLOP a MAC, backward twice
-the forward; binary products are float products while training) x batch / s per step. As a
-ceiling, the last row is the float32 rate of one large matrix product (`tf.matmul`, 2048 x 2560 by
-2560 x 1024: about the LSTM input projection of a batch) on the same threads. Training uses the
-fastest mode that trains correctly (float32 on the machines measured: see the README's method
-section). The model is the `--preset`'s (default: the shipped recipe's shape).
+Modes: `fp32` is what `train.py` runs (`ser_bnn.lstm.set_training_fast_paths`: the LSTM input
+projection as a MatMul), `fp32-conv` the model as built for export (the 1x1 QuantConv2D: the
+training path before 2026-12-06), `fp32-unrolled` with the LSTM loops unrolled, `xla` the whole
+step under `jit_compile`, `bf16` mixed bfloat16. Each (model, mode, batch) runs in its own process
+(the mixed-precision policy is global): one traced step, then `--steps` timed Adam steps on a
+random batch of `--batch` 3 s segments. Prints seconds per step, milliseconds per training segment
+and the arithmetic rate: GMAC/s = 3 x the model's multiply-accumulates per segment
+(`ser_bnn.summary`; the backward pass costs twice the forward; binary products are float products
+while training) x batch / s per step, and its share of the ceiling: the float32 rate of one large
+matrix product (`tf.matmul`, 2048 x 2560 by 2560 x 1024: about the LSTM input projection of a
+batch), measured first on the same threads. `--jobs J` runs J copies of each row at once, each
+with cores / J TensorFlow threads (as `protocol.py --jobs` trains folds): s/step is their median,
+ms/segment and GMAC/s are of all copies together. `--profile DIR` traces the timed steps of the
+first model and mode with the TensorFlow profiler and sums the time per part of the model
+(`step_profile.py`). The model is the `--preset`'s (default: the shipped recipe's shape).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ def write_profile(log_dir: str, steps: int, per: float, batch: int, title: str) 
     import step_profile
 
     s = step_profile.summary(Path(log_dir), steps, per, step_profile.input_pipeline_ms(400, batch))
-    s = {"title": title, "steps": steps, **s}
+    s = {"title": title, "steps": steps, "machine": step_profile.machine(), **s}
     md = f"{title}\n\n{step_profile.markdown(s)}\n"
     (Path(log_dir) / "summary.json").write_text(json.dumps(s, indent=1) + "\n")
     (Path(log_dir) / "summary.md").write_text(md)
@@ -48,7 +54,7 @@ def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str, pr
     import tensorflow as tf
     import tf_keras as keras
 
-    from ser_bnn.lstm import BinaryLSTM
+    from ser_bnn.lstm import BinaryLSTM, set_training_fast_paths
     from ser_bnn.models import build_model
     from ser_bnn.recipes import preset
     from ser_bnn.summary import model_summary
@@ -60,11 +66,10 @@ def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str, pr
     if mode == "bf16":
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
     model = build_model(preset(preset_name, model_name))
+    set_training_fast_paths(model, mode != "fp32-conv")
     for layer in model.layers:
         if isinstance(layer, BinaryLSTM):
             layer.unroll = mode == "fp32-unrolled"
-            layer.jit = {"fp32-jitbody": "body", "fp32-jitloop": "loop"}.get(mode, "")
-            layer.matmul_proj = mode == "fp32-mm"
     opt = keras.optimizers.Adam(1e-3)
 
     @tf.function(jit_compile=mode == "xla", autograph=False)
@@ -92,9 +97,8 @@ def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str, pr
     if profile:
         tf.profiler.experimental.stop()
         write_profile(profile, steps, per, batch, f"{model_name} {mode} batch {batch}")
-    gflops = 6 * model_summary(model)["macs"] * batch / per / 1e9
-    print(f"| {model_name} | {mode} | {batch} | {trace:.1f} | {per:.2f} | {1000 * per / batch:.0f} | "
-          f"{gflops:.0f} | {np.isfinite(loss)} |", flush=True)  # fmt: skip
+    gmacs = 3 * model_summary(model)["macs"] * batch / per / 1e9
+    print(f"ROW {trace:.1f} {per:.4f} {gmacs:.2f} {np.isfinite(loss)}", flush=True)
 
 
 def gemm(steps: int) -> None:
@@ -111,8 +115,33 @@ def gemm(steps: int) -> None:
     for _ in range(n):
         mm().numpy()
     per = (time.perf_counter() - t0) / n
-    rate = 2 * 2048 * 2560 * 1024 / per / 1e9
-    print(f"| matmul (ceiling) | fp32 | - | - | {per:.3f} | - | {rate:.0f} | True |", flush=True)
+    print(f"ROW 0 {per:.4f} {2048 * 2560 * 1024 / per / 1e9:.2f} True", flush=True)
+
+
+def run_row(args: argparse.Namespace, model: str, mode: str, batch: int, jobs: int) -> dict | str:
+    """Run `jobs` copies of one (model, mode, batch) at once; their figures, or the error."""
+    import os
+
+    cmd = [sys.executable, __file__, "--one", model, mode, "--batch", str(batch), "--preset", args.preset]
+    cmd += ["--steps", str(args.steps)]
+    env = dict(os.environ)
+    threads = args.threads or (max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 0)
+    if threads:
+        n = str(threads)
+        env.update(TF_NUM_INTRAOP_THREADS=n, TF_NUM_INTEROP_THREADS=n, OMP_NUM_THREADS=n)
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+             for _ in range(jobs)]  # fmt: skip
+    rows = []
+    for proc in procs:
+        out, err = proc.communicate()
+        row = [line.split()[1:] for line in out.splitlines() if line.startswith("ROW ")]
+        if not row:
+            return f"failed: {err.strip().splitlines()[-1:]}"
+        rows.append(row[0])
+    per = [float(r[1]) for r in rows]
+    return {"trace": float(np.median([float(r[0]) for r in rows])), "per": float(np.median(per)),
+            "ms_segment": 1000 / sum(batch / p for p in per), "gmacs": sum(float(r[2]) for r in rows),
+            "finite": all(r[3] == "True" for r in rows)}  # fmt: skip
 
 
 def main() -> int:
@@ -123,6 +152,10 @@ def main() -> int:
     p.add_argument("--preset", default="default", choices=("default", "paper"))
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--no-ceiling", action="store_true", help="skip the large-matmul row")
+    p.add_argument("--jobs", type=int, default=1, help="copies of each row run at once (default 1)")
+    p.add_argument(
+        "--threads", type=int, default=0, help="TensorFlow threads per copy (default: cores / jobs)"
+    )
     p.add_argument(
         "--profile",
         metavar="DIR",
@@ -143,21 +176,27 @@ def main() -> int:
         batches = [int(b) for b in args.batch.split(",")]
     except ValueError:
         sys.exit(f"train_speed.py: error: --batch needs comma-separated integers, got {args.batch!r}")
-    print(f"preset {args.preset}")
-    print("| model | mode | batch | trace s | s/step | ms/segment | GFLOP/s | finite loss |")
-    print("|---|---|---|---|---|---|---|---|")
+    if args.jobs < 1 or args.threads < 0:
+        sys.exit("train_speed.py: error: --jobs needs a positive number and --threads a non-negative one")
+    ceiling = None
+    if not args.no_ceiling:
+        c = run_row(args, "matmul", "fp32", 0, 1)
+        ceiling = c["gmacs"] if isinstance(c, dict) else None
+    print(f"preset {args.preset}, {args.jobs} job(s) at once, threads {args.threads or 'default'}")
+    print("| model | mode | batch | trace s | s/step | ms/segment | GMAC/s | % of ceiling | finite loss |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for m in args.models.split(","):
         for mode in args.modes.split(","):
             for b in batches:
-                cmd = [sys.executable, __file__, "--one", m, mode, "--batch", str(b), "--preset", args.preset]
-                r = subprocess.run(cmd + ["--steps", str(args.steps)], capture_output=True, text=True)
-                out = [line for line in r.stdout.splitlines() if line.startswith("|")]
-                err = r.stderr.strip().splitlines()[-1:]
-                print(out[0] if out else f"| {m} | {mode} | {b} | failed: {err} |")
-    if not args.no_ceiling:
-        cmd = [sys.executable, __file__, "--one", "matmul", "fp32", "--steps", str(args.steps)]
-        r = subprocess.run(cmd, capture_output=True, text=True)
-        print(next((x for x in r.stdout.splitlines() if x.startswith("|")), "| matmul | failed |"))
+                r = run_row(args, m, mode, b, args.jobs)
+                if isinstance(r, str):
+                    print(f"| {m} | {mode} | {b} | {r} |", flush=True)
+                    continue
+                share = f"{100 * r['gmacs'] / ceiling:.0f}" if ceiling else "-"
+                print(f"| {m} | {mode} | {b} | {r['trace']:.1f} | {r['per']:.2f} | {r['ms_segment']:.0f} | "
+                      f"{r['gmacs']:.1f} | {share} | {r['finite']} |", flush=True)  # fmt: skip
+    if ceiling:
+        print(f"| matmul (ceiling) | fp32 | - | - | - | - | {ceiling:.1f} | 100 | True |")
     return 0
 
 
