@@ -138,12 +138,26 @@ def test_lstm_gradients_reach_both_kernels_and_bias(x: np.ndarray) -> None:
         assert g is not None and np.isfinite(g.numpy()).all() and np.abs(g.numpy()).sum() > 0
 
 
-@pytest.mark.parametrize("binary", [True, False], ids=["binary", "float"])
-def test_matmul_input_projection_equals_the_convolution(x: np.ndarray, binary: bool) -> None:
-    """`matmul_proj` (a training-speed option) gives the same outputs (bit-identical when binary: sums
-    of +-1 are exact) and gradients,
-    keeps the 1x1 Conv2D out of the graph, and the config (what export rebuilds from) does not carry it."""
+@pytest.mark.parametrize(
+    ("binary", "options"),
+    [
+        (True, {}),
+        (False, {}),
+        (True, {"threshold": True, "estimator": "approx"}),
+        (True, {"binary_weights": False}),
+    ],
+    ids=["binary", "float", "threshold-approx", "real-weights"],
+)
+def test_matmul_input_projection_equals_the_convolution(x: np.ndarray, binary: bool, options: dict) -> None:
+    """`matmul_proj` (a training-speed option) gives the same outputs (bit-identical with binary
+    weights: sums of +-1 are exact) and gradients, also with the binarization options; it keeps the
+    1x1 Conv2D out of the graph, and the config (what export rebuilds from) does not carry it."""
     layer, _ = make_layer(binary, False, seed=9)
+    if options:
+        layer = BinaryLSTM(H, binary=binary, **options)
+        layer.build((None, T, CX))
+        for w in layer.weights:
+            w.assign(np.random.default_rng(9).uniform(-1, 1, w.shape).astype(np.float32))
     xt = tf.constant(x)
 
     def run() -> tuple[np.ndarray, list[np.ndarray]]:
@@ -155,7 +169,7 @@ def test_matmul_input_projection_equals_the_convolution(x: np.ndarray, binary: b
     y_conv, g_conv = run()
     layer.matmul_proj = True
     y_mm, g_mm = run()
-    if binary:
+    if binary and options.get("binary_weights", True):
         np.testing.assert_array_equal(y_mm, y_conv)
     np.testing.assert_allclose(y_mm, y_conv, rtol=1e-6, atol=1e-6)
     for a, b in zip(g_mm, g_conv, strict=True):
