@@ -26,6 +26,7 @@ first model and mode with the TensorFlow profiler and sums the time per part of 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -120,8 +121,6 @@ def gemm(steps: int) -> None:
 
 def run_row(args: argparse.Namespace, model: str, mode: str, batch: int, jobs: int) -> dict | str:
     """Run `jobs` copies of one (model, mode, batch) at once; their figures, or the error."""
-    import os
-
     cmd = [sys.executable, __file__, "--one", model, mode, "--batch", str(batch), "--preset", args.preset]
     cmd += ["--steps", str(args.steps)]
     env = dict(os.environ)
@@ -139,8 +138,9 @@ def run_row(args: argparse.Namespace, model: str, mode: str, batch: int, jobs: i
             return f"failed: {err.strip().splitlines()[-1:]}"
         rows.append(row[0])
     per = [float(r[1]) for r in rows]
+    ms_segment = 1000 / sum(batch / p for p in per) if batch else 0.0  # the ceiling row has no batch
     return {"trace": float(np.median([float(r[0]) for r in rows])), "per": float(np.median(per)),
-            "ms_segment": 1000 / sum(batch / p for p in per), "gmacs": sum(float(r[2]) for r in rows),
+            "ms_segment": ms_segment, "gmacs": sum(float(r[2]) for r in rows),
             "finite": all(r[3] == "True" for r in rows)}  # fmt: skip
 
 
@@ -182,7 +182,8 @@ def main() -> int:
     if not args.no_ceiling:
         c = run_row(args, "matmul", "fp32", 0, 1)
         ceiling = c["gmacs"] if isinstance(c, dict) else None
-    print(f"preset {args.preset}, {args.jobs} job(s) at once, threads {args.threads or 'default'}")
+    per_job = args.threads or (max(1, (os.cpu_count() or 1) // args.jobs) if args.jobs > 1 else "default")
+    print(f"preset {args.preset}, {args.jobs} job(s) at once, TensorFlow threads per job: {per_job}")
     print("| model | mode | batch | trace s | s/step | ms/segment | GMAC/s | % of ceiling | finite loss |")
     print("|---|---|---|---|---|---|---|---|---|")
     for m in args.models.split(","):
