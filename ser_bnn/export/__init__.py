@@ -13,7 +13,8 @@ Only then are MODEL.tflite, MODEL.json (sidecar), MODEL.labels.txt and MODEL.rep
 written (`artifact`), each atomically. A failed export leaves nothing new at the target.
 
 Modules: `conversion` (run loading, fixed-batch rebuild, LCE converter call), `opcheck`,
-`parity_gate`, `artifact` (the files and their layout, shared with `ser_bnn.predict`),
+`parity_gate` (with `parity_data`, the windows it runs, and `flips`, the judge of sign flips),
+`artifact` (the files and their layout, shared with `ser_bnn.predict`),
 `pipeline` (`export_run`, `finish_export`).
 """
 
@@ -38,14 +39,8 @@ from ser_bnn.export.conversion import (
     wrap_model,
 )
 from ser_bnn.export.opcheck import BinaryLayer, binary_layers, check_binary_ops
-from ser_bnn.export.parity_gate import (
-    DEFAULT_TOLERANCE,
-    INTERPRETER_SETTINGS,
-    edge_inputs,
-    heldout_windows,
-    keras_predict,
-    parity,
-)
+from ser_bnn.export.parity_data import edge_inputs, heldout_windows
+from ser_bnn.export.parity_gate import DEFAULT_TOLERANCE, INTERPRETER_SETTINGS, keras_predict, parity
 from ser_bnn.export.pipeline import default_output, export_run, finish_export
 from ser_bnn.rundir import WEIGHT_FILES
 

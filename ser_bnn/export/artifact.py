@@ -302,7 +302,8 @@ def format_report(report: dict[str, Any]) -> str:
                 f"top-1 {100 * r['top1_agreement']:.1f} %, max |dp| {r['max_abs_diff']:.2e}, "
                 + (
                     f"{r['max_abs_diff_flip_corrected']:.2e} with the {r['rounding_flip_windows']} "
-                    "rounding-flip window(s) re-anchored, "
+                    f"rounding-flip window(s) re-anchored ({r['flipped_signs']} sign(s), largest |x| "
+                    f"{r['max_abs_flipped_value']:.1e}), "
                     if r.get("rounding_flip_windows")
                     else ""
                 )

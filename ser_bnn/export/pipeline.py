@@ -29,15 +29,8 @@ from ser_bnn.export.conversion import (
 )
 from ser_bnn.export.graph import takes_stats
 from ser_bnn.export.opcheck import binary_layers, check_binary_ops
-from ser_bnn.export.parity_gate import (
-    DEFAULT_TOLERANCE,
-    Log,
-    edge_inputs,
-    heldout_windows,
-    parity,
-    quiet,
-    speaker_stats_for_parity,
-)
+from ser_bnn.export.parity_data import Log, edge_inputs, heldout_windows, quiet, speaker_stats_for_parity
+from ser_bnn.export.parity_gate import DEFAULT_TOLERANCE, parity
 from ser_bnn.flatbuffer import read_model
 
 
