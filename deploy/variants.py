@@ -36,7 +36,6 @@ weights.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import json
 import sys
@@ -169,19 +168,6 @@ def get_fused_lstm_class() -> type:
     return FusedBinaryLSTM
 
 
-@contextlib.contextmanager
-def fused_lstm() -> Any:
-    """`ser_bnn.models.build_model` builds `FusedBinaryLSTM` instead of `BinaryLSTM` meanwhile."""
-    import ser_bnn.models as models
-
-    original = models.BinaryLSTM
-    models.BinaryLSTM = get_fused_lstm_class()
-    try:
-        yield
-    finally:
-        models.BinaryLSTM = original
-
-
 @dataclass
 class Loaded:
     variant: Variant
@@ -221,8 +207,7 @@ def load_variant(v: Variant, runs: Path = RUNS, seed: int = 0) -> Loaded:
         uar, run_dir = None, None
     model = reference
     if v.fused:
-        with fused_lstm():
-            model = build_model(cfg, batch_size=1)
+        model = build_model(cfg, batch_size=1, lstm_class=get_fused_lstm_class())
         model.set_weights(reference.get_weights())
     return Loaded(v, cfg, model, reference, uar, run_dir)
 
@@ -240,19 +225,6 @@ def convert_variant(ld: Loaded, cache_dir: Path | None, log: Callable[[str], Non
     return convert_cached(build, key, cache_dir, log, unroll=v.unroll)
 
 
-@contextlib.contextmanager
-def gate_settings(settings: dict[str, dict[str, Any]]) -> Any:
-    """The parity gate runs `settings` instead of its own interpreter settings meanwhile."""
-    from ser_bnn.export import parity_gate
-
-    original = parity_gate.INTERPRETER_SETTINGS
-    parity_gate.INTERPRETER_SETTINGS = settings
-    try:
-        yield
-    finally:
-        parity_gate.INTERPRETER_SETTINGS = original
-
-
 def parity_check(
     fb: bytes,
     ld: Loaded,
@@ -262,47 +234,30 @@ def parity_check(
 ) -> dict[str, dict[str, Any]]:
     """The export's parity gate against the unchanged Keras network (waveform in), once per interpreter
     setting: {setting: {"passed", "max_abs_diff", "top1_agreement" | "error"}}; never raises."""
-    from ser_bnn.export import parity_gate
+    from ser_bnn.errors import ExportError
     from ser_bnn.export.conversion import wrap_model
-    from ser_bnn.export.parity_gate import edge_inputs
+    from ser_bnn.export.parity_data import edge_inputs
+    from ser_bnn.export.parity_gate import keras_outputs, parity
 
     keras_model = wrap_model(ld.reference, ld.cfg.features, "waveform")
     inputs = {"heldout_test": windows, **{k: x[None] for k, x in edge_inputs(ld.cfg.features).items()}}
-    out: dict[str, Any] = {}
-
-    original, memo = parity_gate.keras_outputs, {}
+    memo: dict[Any, dict[str, np.ndarray]] = {}
 
     def keras_once(model: Any, x: np.ndarray, stats: np.ndarray | None = None) -> dict[str, np.ndarray]:
         key = (id(model), x.shape, hash(x.tobytes()), None if stats is None else hash(stats.tobytes()))
         if key not in memo:  # the Keras reference is the same for every interpreter setting
-            memo[key] = original(model, x, stats)
+            memo[key] = keras_outputs(model, x, stats)
         return memo[key]
 
-    parity_gate.keras_outputs = keras_once
-    try:
-        return _gate_each(fb, keras_model, inputs, tolerance, settings, out)
-    finally:
-        parity_gate.keras_outputs = original
-
-
-def _gate_each(
-    fb: bytes,
-    keras_model: Any,
-    inputs: dict[str, np.ndarray],
-    tolerance: float,
-    settings: dict[str, dict[str, Any]],
-    out: dict[str, Any],
-) -> dict[str, dict[str, Any]]:
-    from ser_bnn.errors import ExportError
-    from ser_bnn.export.parity_gate import parity
-
-    for name, opts in settings.items():
-        with gate_settings({name: opts}):
-            try:
-                rep = parity(fb, keras_model, inputs, tolerance)
-            except ExportError as e:
-                out[name] = {"passed": False, "error": str(e)}
-                continue
+    out: dict[str, dict[str, Any]] = {}
+    for name, opts in settings.items():  # each setting gated on its own: one failing does not hide others
+        try:
+            rep = parity(
+                fb, keras_model, inputs, tolerance, settings={name: opts}, reference_outputs=keras_once
+            )
+        except ExportError as e:
+            out[name] = {"passed": False, "error": str(e)}
+            continue
         r = rep["settings"][name]
         out[name] = {
             "passed": rep["passed"],

@@ -50,8 +50,15 @@ def _configs(cfg: ModelSpec) -> tuple[ModelConfig, FeatureConfig]:
     raise ConfigError(f"expected a Config or (ModelConfig, FeatureConfig), got {type(cfg).__name__}")
 
 
-def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
-    """Build the BCRNN (`model.name='bcrnn'`) or CRNN (`'crnn'`): log-Mel [B, T, n_mels] -> softmax."""
+def build_model(
+    cfg: ModelSpec, batch_size: int | None = None, *, lstm_class: type[BinaryLSTM] = BinaryLSTM
+) -> keras.Model:
+    """Build the BCRNN (`model.name='bcrnn'`) or CRNN (`'crnn'`): log-Mel [B, T, n_mels] -> softmax.
+
+    `lstm_class`: the class of both LSTM directions, `BinaryLSTM` or a subclass with the same weights
+    (graph variants for speed research build the same network with another loop body)."""
+    if not (isinstance(lstm_class, type) and issubclass(lstm_class, BinaryLSTM)):
+        raise ConfigError(f"lstm_class must be BinaryLSTM or a subclass of it, got {lstm_class!r}")
     mc, fc = _configs(cfg)
     Config(features=fc, model=mc).validate()
     binary = mc.binary
@@ -81,8 +88,8 @@ def build_model(cfg: ModelSpec, batch_size: int | None = None) -> keras.Model:
         "norm": mc.recurrent_norm,
         **binarization,
     }
-    h_fw = BinaryLSTM(mc.lstm_units, name="blstm_fw", **lstm)(x)
-    h_bw = BinaryLSTM(mc.lstm_units, go_backwards=True, name="blstm_bw", **lstm)(x)
+    h_fw = lstm_class(mc.lstm_units, name="blstm_fw", **lstm)(x)
+    h_bw = lstm_class(mc.lstm_units, go_backwards=True, name="blstm_bw", **lstm)(x)
     x = keras.layers.Concatenate(name="blstm_concat")([h_fw, h_bw])
     binary_fc = binary and mc.binary_fc
     if mc.dropout > 0 and not binary_fc:  # a dropped 0 before a binary layer would turn into +1

@@ -52,6 +52,21 @@ def test_name_binary_mismatch_and_bad_values_are_config_errors() -> None:
         build_model("bcrnn")  # type: ignore[arg-type]
 
 
+def test_lstm_class_is_a_parameter_of_the_factory() -> None:
+    """Graph variants build the same network with a BinaryLSTM subclass, without patching `models`."""
+    from ser_bnn.lstm import BinaryLSTM
+
+    class Variant(BinaryLSTM):
+        pass
+
+    cfg = config("bcrnn", small=True, frames=40)
+    model = build_model(cfg, lstm_class=Variant)
+    assert type(model.get_layer("blstm_fw")) is Variant and type(model.get_layer("blstm_bw")) is Variant
+    assert type(build_model(cfg).get_layer("blstm_fw")) is BinaryLSTM  # the default is untouched
+    with pytest.raises(ConfigError, match="lstm_class"):
+        build_model(cfg, lstm_class=keras.layers.LSTM)
+
+
 def test_binary_first_layer_false_gives_float_conv_in_binary_model() -> None:
     mc = ModelConfig(binary_first_layer=False, conv_filters=8, lstm_units=8, fc_units=8)
     model = build_model((mc, FeatureConfig(segment_frames=40)))
