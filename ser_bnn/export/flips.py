@@ -131,21 +131,28 @@ def _inner_network(keras_model: Any) -> Any:
     return nested[0]
 
 
-def binary_inputs(inner: Any) -> list[tuple[str, Any]]:
-    """(names of the binary layers reading it, tensor) of every binary layer's input, in layer order."""
+def binary_inputs(inner: Any) -> tuple[list[tuple[str, Any]], list[str]]:
+    """([(names of the binary layers reading it, tensor)] of every binary layer's input in layer order,
+    [binary layers with a learned threshold]): such a layer binarizes x - b, so its LceQuantize input
+    is not its Keras input, and it is left unobserved."""
     from ser_bnn.layers import BinaryConv2D, BinaryDense
     from ser_bnn.lstm import BinaryLSTM
 
     found: list[tuple[list[str], Any]] = []
+    shifted: list[str] = []
     for layer in inner.layers:
-        if isinstance(layer, BinaryConv2D | BinaryDense | BinaryLSTM) and layer.binary:
-            t = layer.input[0] if isinstance(layer.input, list) else layer.input
-            same = [names for names, c in found if c is t]
-            if same:
-                same[0].append(layer.name)
-            else:
-                found.append(([layer.name], t))
-    return [("+".join(names), t) for names, t in found]
+        if not (isinstance(layer, BinaryConv2D | BinaryDense | BinaryLSTM) and layer.binary):
+            continue
+        if getattr(layer, "threshold", False):
+            shifted.append(f"{layer.name} (learned threshold)")
+            continue
+        t = layer.input[0] if isinstance(layer.input, list) else layer.input
+        same = [names for names, c in found if c is t]
+        if same:
+            same[0].append(layer.name)
+        else:
+            found.append(([layer.name], t))
+    return [("+".join(names), t) for names, t in found], shifted
 
 
 def lce_quantize_inputs(flatbuffer: bytes) -> list[tuple[int, tuple[int, ...]]]:
@@ -192,8 +199,8 @@ class FlipProbe:
         self.inner = inner
         quant = lce_quantize_inputs(flatbuffer)
         self.anchors: list[Anchor] = []
-        self.unobserved: list[str] = []
-        for name, t in binary_inputs(inner):
+        inputs, self.unobserved = binary_inputs(inner)
+        for name, t in inputs:
             size = int(np.prod([int(d) for d in t.shape]))
             hits = [i for i, shape in quant if int(np.prod(shape)) == size]
             if len(hits) == 1:
