@@ -8,7 +8,7 @@ A block lies between `<!-- NAME:begin (benchmarks/readme_tables.py) -->` and `<!
 the text around it is written by hand. Sources: floor.json (benchmarks/baseline.py), protocol/
 (benchmarks/protocol.py: the default recipe over seeds and LOSO folds), online_norm_*.json
 (benchmarks/online_norm.py: evaluation vs deployment), ablation.json (benchmarks/ablation.py),
-pooling.json (benchmarks/pooling.py), speed_variants.json (deploy/variants.py --json) and
+pooling.json (benchmarks/pooling.py), speed_variants.json (python -m research.speed.variants --json) and
 speed_headline.json (deploy/benchmark.py --headline-only --json). Run directories recorded in
 them are shown by their last two parts, never as a path of the machine that made them.
 """
@@ -241,7 +241,7 @@ def deployment_table() -> list[str]:
 
 
 SPEED_INTRO = """\
-**Graph variants** (`python deploy/variants.py --json ...`, issue 12): the deployable waveform-in
+**Graph variants** (`python -m research.speed.variants --json ...`, issue 12): the deployable waveform-in
 flatbuffer of each variant, converted with LCE at batch 1, its size, the ops one 3 s window executes,
 the export's parity gate (top-1 on every window and max |dp| <= 1e-3 against Keras, one interpreter
 called on every window in turn) for LCE's default kernels / XNNPACK / indirect BGEMM / indirect
@@ -251,7 +251,7 @@ and setting timed round-robin in the same run. A setting whose gate failed is no
 kernels here are its portable reference code, not the arm64 ones a phone runs."""
 
 
-# the timed 1-thread settings (deploy/variants.py) and the parity gate that covers each, column by column
+# the timed 1-thread settings (research/speed/variants.py) and the parity gate covering each, column by column
 SPEED_SETTINGS = {
     "1t": "lce_default",
     "1t+xnn": "lce_xnnpack",

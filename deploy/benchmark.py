@@ -3,13 +3,13 @@
     python deploy/benchmark.py RUN_DIR/export/bcrnn.tflite [--float TWIN.tflite] [--runs 50]
     python deploy/benchmark.py --run BCRNN_RUN --twin-run CRNN_RUN    # the chosen graph, built from runs
 
-Headline: the chosen configuration (deploy/SPEED.md): the LSTM unrolled (no WHILE loop, so LCE's
+Headline: the chosen configuration (research/speed/SPEED.md): the LSTM unrolled (no WHILE loop, so LCE's
 indirect BGEMM kernels are correct) and, at 1 thread, the fastest LCE setting whose outputs stay
 equal to the default kernels over repeated calls (`HEADLINE_CANDIDATES`), for the BCRNN and for
 the float twin; the two are timed interleaved (round-robin) in the same run, and the ratio
 BCRNN / twin is printed with the machine's load. `--run` converts the chosen graph from a run
-directory (unrolled LSTM; cached like deploy/variants.py; shrunk by `ser_bnn.export.shrink`, which
-halves the unrolled graph's file without changing its ops: deploy/shrink_graph.py) instead of reading
+directory (unrolled LSTM; cached like research/speed/variants.py; shrunk by `research.speed.shrink`, which
+halves the unrolled graph's file without changing its ops: research/speed/shrink_graph.py) instead of reading
 an exported file.
 
 For each flatbuffer: file size, and the median latency of one 3 s window (after warm-up)
@@ -159,8 +159,7 @@ def headline(models: dict[str, bytes | list[bytes]], windows: np.ndarray, runs: 
              tolerance: float = 1e-5) -> dict[str, Any]:
     """For each model (or each list of candidate graphs of one model) the fastest 1-thread setting that
     passes `repeated_call_check`, then the chosen ones timed interleaved in one run."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from speedkit import machine_load, op_executions, time_interleaved
+    from research.speed.speedkit import machine_load, op_executions, time_interleaved
 
     chosen: dict[str, Any] = {}
     for name, graphs in models.items():
@@ -194,7 +193,7 @@ def headline(models: dict[str, bytes | list[bytes]], windows: np.ndarray, runs: 
 
 
 def format_headline(h: dict[str, Any]) -> list[str]:
-    from speedkit import load_note
+    from research.speed.speedkit import load_note
 
     lines = ["HEADLINE: one 3 s window, 1 thread, fastest setting that stays correct over repeated calls; "
              "BCRNN and twin timed interleaved in the same run"]
@@ -213,13 +212,11 @@ def format_headline(h: dict[str, Any]) -> list[str]:
 
 def chosen_graph(run_dir: Path, unroll: bool = True, shrunk: bool = False) -> Path:
     """A run's deployable graph (waveform in; LSTM unrolled, the chosen graph, or as a WHILE loop),
-    converted once and cached (the same cache entries as deploy/variants.py): its path. `shrunk`: the
-    same graph after `ser_bnn.export.shrink.shrink` (same ops, bit-identical outputs; cached too)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from speedkit import DEFAULT_CACHE, cache_key, convert_cached, run_fingerprint
-
+    converted once and cached (the same cache entries as research/speed/variants.py): its path. `shrunk`: the
+    same graph after `research.speed.shrink.shrink` (same ops, bit-identical outputs; cached too)."""
+    from research.speed.shrink import shrink
+    from research.speed.speedkit import DEFAULT_CACHE, cache_key, convert_cached, run_fingerprint
     from ser_bnn.export.conversion import load_run, wrap_model
-    from ser_bnn.export.shrink import shrink
     from ser_bnn.io import atomic_write_bytes
 
     key = cache_key("variants-v1", run_fingerprint(run_dir), unroll, False)
@@ -299,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--headline-only", action="store_true",
                    help="only the headline (chosen setting, BCRNN / twin ratio); no sweep, no start-up")
     p.add_argument("--unshrunk", action="store_true",
-                   help="with --run: the converter's graph as is (default: shrunk, ser_bnn.export.shrink)")
+                   help="with --run: the converter's graph as is (default: shrunk, research.speed.shrink)")
     p.add_argument("--twin-run", type=Path, default=None, help="with --run: the float twin's run directory")
     p.add_argument("--float", dest="float_model", type=Path, default=None,
                    help="float CRNN twin .tflite (default MODEL.float-twin.tflite, from export --save-twin)")

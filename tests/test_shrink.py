@@ -1,6 +1,6 @@
-"""ser_bnn.export.shrink: a smaller flatbuffer with the same graph, checked with LCE's interpreter.
+"""research/speed/shrink.py: a smaller flatbuffer with the same graph, checked with LCE's interpreter.
 
-The models are the issue-12 reproduction cases (deploy/indirect_bgemm_repro.py): ser_bnn's
+The models are the issue-12 reproduction cases (research/speed/indirect_bgemm_repro.py): ser_bnn's
 BinaryLSTM over 12 steps, unrolled (LceBconv2d ops in the main graph) and as a WHILE loop
 (three subgraphs), converted with LCE.
 """
@@ -8,18 +8,16 @@ BinaryLSTM over 12 steps, unrolled (LceBconv2d ops in the main graph) and as a W
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from research.speed.shrink import DATA_ALIGNMENT, anatomy, shrink
 from ser_bnn.errors import ExportError
-from ser_bnn.export.shrink import DATA_ALIGNMENT, anatomy, shrink
 from ser_bnn.flatbuffer import parse, read_model, schema
 from ser_bnn.interpreter import LceInterpreter
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 SETTINGS = [
     {},
     {"use_xnnpack": True},
@@ -29,15 +27,9 @@ SETTINGS = [
 
 
 def _repro():  # noqa: ANN202
-    if str(DEPLOY) not in sys.path:
-        sys.path.append(str(DEPLOY))
-    key = "deploy_indirect_bgemm_repro"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, DEPLOY / "indirect_bgemm_repro.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
+    from research.speed import indirect_bgemm_repro
+
+    return indirect_bgemm_repro
 
 
 @pytest.fixture(scope="module")
@@ -155,12 +147,12 @@ def test_bad_input_is_a_one_line_error(tmp_path):
 
 @pytest.mark.slow
 def test_benchmark_chosen_graph_is_shrunk_and_cached(unrolled, tmp_path, monkeypatch):
-    """deploy/benchmark.chosen_graph(shrunk=True): the cached conversion, shrunk once and cached."""
-    if str(DEPLOY) not in sys.path:
-        sys.path.append(str(DEPLOY))
-    import speedkit
+    """deploy/benchmark.chosen_graph(shrunk=True): the cached conversion, shrunk once and cached; the
+    research tools' `speedkit.run_graph` finds the same cache entry."""
+    from research.speed import speedkit
 
-    spec = importlib.util.spec_from_file_location("deploy_benchmark_shrink", DEPLOY / "benchmark.py")
+    deploy = Path(__file__).resolve().parents[1] / "deploy"
+    spec = importlib.util.spec_from_file_location("deploy_benchmark_shrink", deploy / "benchmark.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     monkeypatch.setattr(speedkit, "DEFAULT_CACHE", tmp_path)
@@ -169,6 +161,7 @@ def test_benchmark_chosen_graph_is_shrunk_and_cached(unrolled, tmp_path, monkeyp
     key = speedkit.cache_key("variants-v1", speedkit.run_fingerprint(run), True, False)
     (tmp_path / f"{key}.tflite").write_bytes(unrolled)  # as if converted before: no conversion here
     assert bench.chosen_graph(run) == tmp_path / f"{key}.tflite"
+    assert speedkit.run_graph(run, cache_dir=tmp_path) == tmp_path / f"{key}.tflite"
     small = bench.chosen_graph(run, shrunk=True)
     assert small.name == f"{key}-shrunk.tflite" and small.read_bytes() == shrink(unrolled)
     small.write_bytes(b"cached")  # a second call reads the cache, it does not shrink again

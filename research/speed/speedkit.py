@@ -1,4 +1,5 @@
-"""Shared pieces of the speed tools in deploy/ (profile, variants, indirect BGEMM reproduction, benchmark).
+"""Shared pieces of the speed tools (latency_profile, variants, indirect BGEMM reproduction, shrink_graph;
+deploy/benchmark.py uses them too).
 
 - `machine_load()`: the load average and `uptime` line, printed next to every figure: the
   development machine is shared with training jobs, so absolute latencies vary with the load and
@@ -27,11 +28,9 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import ser_bnn  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow is imported)
 
-import ser_bnn  # noqa: E402,F401  (sets TF_USE_LEGACY_KERAS before TensorFlow is imported)
+ROOT = Path(__file__).resolve().parents[2]
 
 DEFAULT_CACHE = Path(os.environ.get("SER_BNN_SPEED_CACHE", "/tmp/ser_bnn_speed_cache"))
 EMODB = ROOT.parent / "shared" / "data" / "emodb"
@@ -219,6 +218,20 @@ def run_fingerprint(run_dir: Path) -> tuple[str, float]:
         if (run_dir / w).is_file():
             return str(run_dir.resolve()), (run_dir / w).stat().st_mtime
     return str(run_dir.resolve()), 0.0
+
+
+def run_graph(run_dir: Path, unroll: bool = True, cache_dir: Path = DEFAULT_CACHE) -> Path:
+    """A run's deployable graph (waveform in; LSTM unrolled, or as a WHILE loop), converted once and
+    cached under the key `variants` uses for the run's own weights: the file's path."""
+    from ser_bnn.export.conversion import load_run, wrap_model
+
+    key = cache_key("variants-v1", run_fingerprint(run_dir), unroll, False)
+    path = cache_dir / f"{key}.tflite"
+    if not path.is_file():
+        run = load_run(run_dir)
+        build = lambda: wrap_model(run.model, run.cfg.features, "waveform")  # noqa: E731
+        convert_cached(build, key, cache_dir, unroll=unroll)
+    return path
 
 
 def speech_windows(n: int, n_samples: int = 48000, data_dir: Path | None = EMODB) -> np.ndarray:

@@ -1,9 +1,11 @@
 """A COST MODEL (not a measurement) of one 3 s window on an arm64 phone core: BCRNN variants vs float twin.
 
-    python deploy/arm64_cost_model.py [--ghz 2.0] [--ipc 2] [--op-overhead-us 1.0] [--json out.json]
+    python -m research.speed.arm64_cost_model [--ghz 2.0] [--ipc 2] [--op-overhead-us 1.0] [--json J]
 
-No arm64 figure can be measured on the development machine (deploy/SPEED.md, "arm64"), so this
-script counts work instead, from the model configuration alone (no TensorFlow):
+No arm64 figure can be measured on the development machine (SPEED.md, "arm64"), so this script
+counts work instead, from the model configuration alone (no TensorFlow). The shapes are those of
+the shipped default preset (`ser_bnn.recipes.default_config`: 128 conv filters, 256 binary LSTM
+units per direction, 64 FC units); the float twin has the same shapes, as `ser-bnn export`'s twin:
 
 - binary products (LceBconv2d): LCE bit-packs the channels of each filter tap into 32-bit words,
   so one output value of a conv with C input channels and a kh x kw kernel reduces
@@ -13,7 +15,8 @@ script counts work instead, from the model configuration alone (no TensorFlow):
 - element-wise float work (front end, BatchNorm, PReLU, pooling, XNOR K, LSTM gates, bit-packing):
   4 lanes per instruction;
 - interpreter dispatch: `--op-overhead-us` per operator executed (a WHILE body's ops count once per
-  step; the counts are those of the converted graphs, see deploy/profile.py).
+  step; the counts are those of the converted graphs, see latency_profile.py; they do not depend
+  on the layer widths).
 
 Instructions / (ipc * GHz) gives milliseconds. Everything here is an assumption with a flag: the
 figures rank the variants and give an order of magnitude, they are not latencies. The
@@ -23,6 +26,7 @@ ratio BCRNN / twin is the most robust number (same assumptions on both sides).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -33,25 +37,48 @@ BITS_PER_PACKED_WORD = 32  # LCE's TBitpacked is int32: channels are packed 32 t
 BITS_PER_POPCOUNT = 64  # one popcount instruction covers a 64-bit word
 BINARY_INSTR_PER_WORD = 1.5  # EOR, CNT, UADALP on a 128-bit register = two 64-bit words
 FLOAT_LANES = 4  # 128-bit NEON, float32
-# Operators executed per window in the converted graphs (deploy/profile.py, full waveform model,
+# Operators executed per window in the converted graphs (latency_profile.py, full waveform model,
 # WHILE bodies counted 150 times); the unrolled graphs have no WHILE and the step ops once each.
 OPS_EXECUTED = {"bcrnn": 10624, "crnn": 7309}
 
 
 @dataclass(frozen=True)
 class Shape:
-    """The network's sizes (ser_bnn.config defaults: the paper's BCRNN)."""
+    """The network's sizes (`from_config`; the defaults are the shipped default preset's BCRNN)."""
 
     frames: int = 300
     mels: int = 40
     filters: int = 128
     kernel: tuple[int, int] = (5, 3)
     pool: tuple[int, int] = (2, 2)
-    units: int = 128
+    units: int = 256
     fc: int = 64
     classes: int = 7
     n_fft: int = 512
-    input_levels: int = 1  # thermometer channels of the binary first conv
+    input_levels: int = 1  # input channels of the first conv
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> Shape:
+        """The sizes of a `ser_bnn.config.Config`."""
+        m, f = cfg.model, cfg.features
+        return cls(
+            frames=f.segment_frames,
+            mels=f.n_mels,
+            filters=m.conv_filters,
+            kernel=tuple(m.conv_kernel),
+            pool=tuple(m.pool_size),
+            units=m.lstm_units,
+            fc=m.fc_units,
+            classes=m.n_classes,
+            n_fft=f.n_fft,
+        )
+
+
+def shipped_shape() -> Shape:
+    """The shipped default preset's BCRNN."""
+    from ser_bnn.recipes import default_config
+
+    return Shape.from_config(default_config("bcrnn"))
 
 
 @dataclass
@@ -129,17 +156,22 @@ def parts(s: Shape, binary_conv: bool, binary_rest: bool) -> list[Part]:
     return [frontend, conv, block, proj, rec, cell, head]
 
 
+# name: (binary first conv, binary LSTM and FC, op counts); all at the shipped shapes
 VARIANTS = {
-    "BCRNN (paper: binary first conv)": (Shape(), True, True, "bcrnn"),
-    "BCRNN, thermometer 7 levels": (Shape(input_levels=7), True, True, "bcrnn"),
-    "BCRNN, float first conv": (Shape(), False, True, "bcrnn"),
-    "float twin": (Shape(), False, False, "crnn"),
+    "BCRNN shipped (float conv)": (False, True, "bcrnn"),
+    "BCRNN binary conv (paper)": (True, True, "bcrnn"),
+    "float twin": (False, False, "crnn"),
 }
 
 
-def estimate(ghz: float = 2.0, ipc: float = 2.0, op_overhead_us: float = 1.0) -> dict[str, Any]:
-    """{variant: {parts: [...], instructions, compute_ms, dispatch_ms, total_ms}} and ratios to the twin."""
+def estimate(
+    ghz: float = 2.0, ipc: float = 2.0, op_overhead_us: float = 1.0, shape: Shape | None = None
+) -> dict[str, Any]:
+    """{variant: {parts: [...], instructions, compute_ms, dispatch_ms, total_ms}} and ratios to the twin,
+    at `shape` (default: `shipped_shape()`)."""
+    shape = shipped_shape() if shape is None else shape
     out: dict[str, Any] = {
+        "shape": dataclasses.asdict(shape),
         "assumptions": {
             "ghz": ghz,
             "ipc": ipc,
@@ -152,7 +184,7 @@ def estimate(ghz: float = 2.0, ipc: float = 2.0, op_overhead_us: float = 1.0) ->
         },
         "variants": {},
     }
-    for name, (shape, bconv, brest, kind) in VARIANTS.items():
+    for name, (bconv, brest, kind) in VARIANTS.items():
         ps = parts(shape, bconv, brest)
         instr = sum(p.instructions() for p in ps)
         compute_ms = instr / (ipc * ghz * 1e9) * 1e3
@@ -186,6 +218,7 @@ def format_estimate(res: dict[str, Any]) -> str:
     a = res["assumptions"]
     lines = [
         "COST MODEL, NOT A MEASUREMENT: one 3 s window on one arm64 core",
+        "shapes: " + ", ".join(f"{k} {v}" for k, v in res["shape"].items()),
         f"assumptions: {a['ghz']} GHz, {a['ipc']} NEON instructions/cycle, {a['op_overhead_us']} us dispatch "
         f"per operator executed; binary: channels packed {a['bits_per_packed_word']} to a word, "
         f"{a['binary_instr_per_word']} instructions per {a['bits_per_popcount']}-bit popcount word; float: "

@@ -1,18 +1,18 @@
 """The chosen graph (LSTM unrolled) made smaller: where its bytes are, the shrunk file, its checks.
 
-    python deploy/shrink_graph.py --run RUN_DIR [--graph GRAPH.tflite] [--out OUT.tflite] [--json J]
+    python -m research.speed.shrink_graph --run RUN_DIR [--graph GRAPH.tflite] [--out OUT.tflite] [--json J]
 
-1. The run's deployable graph with the LSTM unrolled (waveform in; `deploy/benchmark.chosen_graph`,
-   converted once and cached like deploy/variants.py), or `--graph` (a flatbuffer converted from
+1. The run's deployable graph with the LSTM unrolled (waveform in; `speedkit.run_graph`, converted
+   once and cached like `variants`), or `--graph` (a flatbuffer converted from
    that run before: the parity gate below proves it is that run's function).
-2. `ser_bnn.export.shrink.anatomy` before and after `shrink`: bytes in tensor names, tensor and
+2. `research.speed.shrink.anatomy` before and after `shrink`: bytes in tensor names, tensor and
    operator tables, shape vectors, buffers, options, signature definitions, metadata.
 3. Checks of the shrunk graph, for each LCE kernel setting (default, XNNPACK, indirect BGEMM,
    indirect BGEMM + XNNPACK), one interpreter per setting called on every window in turn:
    - identical: its outputs are bit-identical to the unshrunk graph's with the same setting;
    - the export's parity gate (`ser_bnn.export.parity_gate.parity`, top-1 on every window and
      max |dp| <= 1e-3 against the run's unchanged Keras network) on held-out Emo-DB test windows
-     and the edge inputs (`deploy/variants.parity_check`).
+     and the edge inputs (`variants.parity_check`).
 4. `--twin GRAPH.tflite`: 1-thread latency of the unshrunk and the shrunk graph with each kernel
    setting and of the float twin (default kernels and XNNPACK), all timed interleaved
    (round-robin) in one run, and each one's ratio to the twin's fastest setting.
@@ -29,12 +29,8 @@ from typing import Any
 
 import numpy as np
 
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
-
-from speedkit import load_note, machine_load, speech_windows, time_interleaved  # noqa: E402
-
-from ser_bnn.errors import SerBnnError  # noqa: E402
+from research.speed.speedkit import load_note, machine_load, run_graph, speech_windows, time_interleaved
+from ser_bnn.errors import SerBnnError
 
 SETTINGS = {
     "lce_default": {},
@@ -119,12 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.graph is not None and not args.graph.is_file():
         p.error(f"--graph {args.graph}: file not found")
 
-    from benchmark import chosen_graph
-
-    from ser_bnn.export.shrink import anatomy, shrink
+    from research.speed.shrink import anatomy, shrink
     from ser_bnn.io import atomic_write_bytes, atomic_write_text
 
-    graph = args.graph or chosen_graph(args.run)
+    graph = args.graph or run_graph(args.run)
     data = graph.read_bytes()
     small = shrink(data)
     before, after = anatomy(data), anatomy(small)
@@ -138,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"max |shrunk - unshrunk| per setting: {diffs}")
     ok = all(v == 0.0 for v in result["identical"].values())
     if not args.no_parity:
-        from variants import Variant, load_variant, parity_check
+        from research.speed.variants import Variant, load_variant, parity_check
 
         ld = load_variant(Variant("chosen", str(args.run.resolve()), unroll=True), runs=Path("/"))
         result["parity"] = parity_check(small, ld, windows, settings=SETTINGS)

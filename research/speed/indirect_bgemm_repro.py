@@ -1,6 +1,6 @@
 """Minimal reproduction: LCE 0.16's indirect BGEMM kernel is exact on an interpreter's first call only.
 
-    python deploy/indirect_bgemm_repro.py [--model MODEL.tflite ...] [--json out.json]
+    python -m research.speed.indirect_bgemm_repro [--model MODEL.tflite ...] [--json out.json]
 
 Each case is a tiny Keras model with one or more binary larq `QuantConv2D` layers (random weights,
 batch 1), converted with LCE. For each, one interpreter per setting is called on the input sequence
@@ -40,10 +40,7 @@ from typing import Any
 
 import numpy as np
 
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
-
-from speedkit import convert_untraced, load_note, machine_load, unrolled_rnn  # noqa: E402
+from research.speed.speedkit import convert_untraced, load_note, machine_load, unrolled_rnn
 
 CALLS = ("A", "A", "B", "A")
 EXACT = 1e-5  # float32 rounding of the float ops around the binary ones; real errors are >1e-2

@@ -1,6 +1,6 @@
 """Per-part latency profile of the exported BCRNN and its float twin (LCE interpreter, batch 1).
 
-    python deploy/profile.py [--model NAME=RUN_DIR ...] [--runs 15] [--threads 1] [--json out.json]
+    python -m research.speed.latency_profile [--model NAME=RUN_DIR ...] [--runs 15] [--threads 1] [--json J]
 
 LCE's Python interpreter (0.16) exposes no per-op profiler (only `predict`), and TensorFlow's own
 interpreter cannot run LCE's custom ops. So the network is cut into parts, each part is converted
@@ -34,12 +34,7 @@ from typing import Any
 
 import numpy as np
 
-# This file is named like the standard library's `profile` (which cProfile imports): keep deploy/ after
-# the standard library on sys.path, so the `speedkit` import works and `import profile` stays stdlib.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
-
-from speedkit import (  # noqa: E402
+from research.speed.speedkit import (
     DEFAULT_CACHE,
     cache_key,
     convert_cached,
@@ -375,4 +370,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     from ser_bnn.errors import run_script
 
-    sys.exit(run_script(main, "profile.py"))
+    sys.exit(run_script(main, "latency_profile.py"))

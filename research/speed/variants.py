@@ -1,6 +1,6 @@
 """Graph variants of the exported BCRNN: size, UAR, latency (1 and 2 threads) and the parity gate for each.
 
-    python deploy/variants.py [--variants NAME ...] [--runs 10] [--windows 8] [--json out.json]
+    python -m research.speed.variants [--variants NAME ...] [--runs 10] [--windows 8] [--json out.json]
 
 Every variant is the deployable waveform-in flatbuffer (front end included, as `ser-bnn export`
 writes it), converted with LCE at batch 1, and must pass the export's parity gate
@@ -46,10 +46,7 @@ from typing import Any
 
 import numpy as np
 
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
-
-from speedkit import (  # noqa: E402
+from research.speed.speedkit import (
     DEFAULT_CACHE,
     bconv_weight_sharing,
     cache_key,

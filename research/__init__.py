@@ -1,0 +1,1 @@
+"""Research code around ser-bnn that is not part of the product (run from the repository root)."""
