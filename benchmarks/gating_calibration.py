@@ -39,7 +39,7 @@ def frame_features(wave: np.ndarray, fc: FeatureConfig) -> dict[str, np.ndarray]
         "valid": valid,
         "energy": gating.frame_energy(raw),
         "log_flatness": gating.log_flatness(raw),
-        "speech_frames": int(gating.speech_frames(raw, valid)),
+        "speech_frames": int(gating.speech_frames(raw, valid, "energy-flatness")),
     }
 
 
@@ -68,7 +68,7 @@ def calibrate(data_dir: Path) -> dict:
     sc, nc = np.array(speech_counts), np.array(signal_counts)
     e, fl = np.concatenate(frame_e), np.concatenate(frame_f)
     full = nc >= 100  # windows with at least 1 s of signal
-    not_speech = ~gating.is_speech(sc)
+    not_speech = ~gating.is_speech(sc, "energy-flatness")
     emodb = {
         "windows": int(len(sc)),
         "windows_speech": int((~not_speech).sum()),

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         stats, errors = speaker_statistics(model, paths)
         if errors:
             raise SystemExit(f"unreadable test files: {errors[:2]}")
-        tracker = online.Tracker.start(model.features.n_mels)
+        tracker = online.Tracker.start(model.features.n_mels, None, model.min_speech_frames)
         empty = NormStats.empty(model.features.n_mels)
         for u, path in zip(utts, paths, strict=True):
             r = predict_file(model, path, fixed=stats)

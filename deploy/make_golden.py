@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 
 import ser_bnn  # noqa: E402,F401
 from ser_bnn.audio import load_audio  # noqa: E402
-from ser_bnn.gating import MIN_SPEECH_FRAMES  # noqa: E402
 from ser_bnn.io import atomic_write_text  # noqa: E402
 from ser_bnn.normalization import NormStats  # noqa: E402
 from ser_bnn.online import COUNT_CAP, MIN_STATS_FRAMES, Tracker  # noqa: E402
@@ -57,7 +56,7 @@ def _stats(st: NormStats) -> list[list[float]]:
 
 def _stream(model, windows: np.ndarray) -> dict:  # noqa: ANN001 - DeployedModel
     """One file as a stream from count 0: statistics in, window outputs, statistics out."""
-    tracker = Tracker.start(model.features.n_mels)
+    tracker = Tracker.start(model.features.n_mels, None, model.min_speech_frames)
     rows = {"stats_in": [], "window_stats": [], "speech_frames": [], "speech": []}
     for w in windows:
         rows["stats_in"].append(_stats(tracker.stats))
@@ -114,7 +113,7 @@ def golden(model_path: Path, data_dir: Path, ids: list[str]) -> dict:
         "pooling": model.pooling,
         "interpreter": "larq-compute-engine 0.16 Python interpreter, default kernels, 1 thread, no XNNPACK",
         **({"stats_rule": {"min_stats_frames": MIN_STATS_FRAMES, "count_cap": COUNT_CAP,
-                           "min_speech_frames": MIN_SPEECH_FRAMES, "start": "count 0 for each file"}}
+                           "min_speech_frames": model.min_speech_frames, "start": "count 0 for each file"}}
            if model.takes_stats else {}),
         "files": files,
     }

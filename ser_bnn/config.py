@@ -44,6 +44,12 @@ class FeatureConfig:
     norm_mean: tuple[float, ...] = ()
     norm_std: tuple[float, ...] = ()
     std_floor: float = 1e-3
+    # the speech rule (ser_bnn.gating.RULES) that decides offline which segments are trained on, which
+    # windows make a speaker's statistics and which segments evaluation pools; the exported graph always
+    # computes gating.DEPLOYED_RULE. Training stays on the first gate: the deployed rule would change
+    # the decision of some training windows (`training_windows_changed` in
+    # benchmarks/results/speech_detector.json, docs/SPEECH_DETECTOR.md)
+    speech_rule: str = "energy-flatness"
 
     @property
     def segment_samples(self) -> int:
@@ -65,6 +71,12 @@ class FeatureConfig:
             raise ConfigError("segment_frames and segment_hop_frames must be positive")
         if self.norm not in NORMS:
             raise ConfigError(f"features.norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
+        from ser_bnn.gating import RULES
+
+        if self.speech_rule not in RULES:
+            raise ConfigError(
+                f"features.speech_rule must be one of {', '.join(RULES)}, got {self.speech_rule!r}"
+            )
         for name in ("norm_mean", "norm_std"):
             v = getattr(self, name)
             if v and len(v) != self.n_mels:

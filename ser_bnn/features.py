@@ -81,7 +81,9 @@ def cache_key(
     paths: Sequence[Path], ids: Sequence[str], cfg: FeatureConfig, hop_frames: int, speed: float = 1.0
 ) -> str:
     h = hashlib.sha256()
-    key = {"v": CACHE_VERSION, "cfg": asdict(cfg), "hop": hop_frames}
+    cfg_key = asdict(cfg)
+    cfg_key.pop("speech_rule")  # the cache holds front-end output, which the speech rule does not change
+    key = {"v": CACHE_VERSION, "cfg": cfg_key, "hop": hop_frames}
     if speed != 1.0:
         key["speed"] = speed
     h.update(json.dumps(key, sort_keys=True).encode())

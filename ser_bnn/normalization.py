@@ -101,13 +101,14 @@ def stats_of(raw: np.ndarray, cfg: FeatureConfig) -> NormStats:
 
 
 def speech_windows(raw: np.ndarray, cfg: FeatureConfig, chunk: int = 256) -> np.ndarray:
-    """[N] True for the raw log-Mel windows [N, frames, n_mels] that hold speech (the gating rule)."""
+    """[N] True for the raw log-Mel windows [N, frames, n_mels] that hold speech (`cfg.speech_rule`)."""
     from ser_bnn.gating import is_speech, speech_frames
 
     out = np.zeros(len(raw), bool)
     for i in range(0, len(raw), chunk):  # the rule works in float64: bound its memory
         r = raw[i : i + chunk]
-        out[i : i + chunk] = is_speech(speech_frames(r, signal_mask(r, cfg)))
+        rule = cfg.speech_rule
+        out[i : i + chunk] = is_speech(speech_frames(r, signal_mask(r, cfg), rule), rule)
     return out
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from ser_bnn.config import FeatureConfig
 from ser_bnn.errors import DataError
-from ser_bnn.gating import is_speech
+from ser_bnn.gating import min_frames as rule_min_frames
 from ser_bnn.io import atomic_write_text
 from ser_bnn.normalization import NormStats
 
@@ -79,10 +79,15 @@ class Tracker:
 
     stats: NormStats
     history: list[dict[str, Any]] = field(default_factory=list)
+    # speech frames a window needs (the model's sidecar `gating.min_speech_frames`)
+    min_frames: float = float(rule_min_frames())
 
     @classmethod
-    def start(cls, n_mels: int, stats: NormStats | None = None) -> Tracker:
-        return cls(stats if stats is not None else NormStats.empty(n_mels))
+    def start(cls, n_mels: int, stats: NormStats | None = None, min_frames: float | None = None) -> Tracker:
+        t = cls(stats if stats is not None else NormStats.empty(n_mels))
+        if min_frames is not None:
+            t.min_frames = float(min_frames)
+        return t
 
     def tensor(self) -> np.ndarray:
         """The model's `speaker_stats` input for the next window."""
@@ -90,7 +95,7 @@ class Tracker:
 
     def update(self, window_stats: np.ndarray, speech_frames: float) -> bool:
         """Add a classified window's statistics if it is speech; returns whether it was."""
-        speech = bool(is_speech(speech_frames))
+        speech = bool(speech_frames >= self.min_frames)
         if speech:
             self.stats = cap(self.stats + from_tensor(window_stats))
         return speech

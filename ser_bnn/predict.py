@@ -15,8 +15,8 @@ Pipeline per file (the same as training and evaluation):
    - speaker (`--speaker-norm`): all files are one speaker; pass 1 sums the speech windows'
      `window_stats` over every file (non-overlapping windows), pass 2 classifies every window
      with those statistics (the offline standardization of training and evaluation);
-4. speech gating (`ser_bnn.gating`, computed inside the graph): windows with fewer than
-   `MIN_SPEECH_FRAMES` speech frames are not classified and do not update the statistics; a
+4. speech gating (`ser_bnn.gating`, computed inside the graph): windows with fewer than the
+   sidecar's `gating.min_speech_frames` speech frames are not classified and do not update the statistics; a
    file without a speech window reports "no speech", never an emotion;
 5. pool the posteriors of the speech windows per class with the sidecar's rule (`pooling`:
    "max", paper section 4.2, or "mean-log", their geometric mean; `ser_bnn.segments`); the
@@ -51,7 +51,7 @@ from ser_bnn import online
 from ser_bnn.config import FeatureConfig
 from ser_bnn.errors import AudioError, SerBnnError
 from ser_bnn.export.artifact import read_description
-from ser_bnn.gating import is_speech
+from ser_bnn.gating import min_frames
 from ser_bnn.interpreter import LceInterpreter
 from ser_bnn.model_io import Roles, WindowOutput, find_roles, invoke
 from ser_bnn.normalization import NormStats
@@ -90,6 +90,14 @@ class DeployedModel:
         """Whether the model reports speech frames (waveform models since the statistics interface;
         log-Mel models through the NumPy reference)."""
         return self.input_kind == "logmel" or (self.roles is not None and self.roles.gated)
+
+    @property
+    def min_speech_frames(self) -> float:
+        """Speech frames a window needs: the sidecar's `gating.min_speech_frames` (models exported
+        before the "spectral-change" rule count "energy-flatness" frames and record 25)."""
+        g = self.description.get("gating") or {}
+        rule = g.get("rule", "energy-flatness")
+        return float(g.get("min_speech_frames", min_frames(rule)))
 
     @property
     def sample_rate(self) -> int:
@@ -220,7 +228,7 @@ def speaker_statistics(
 ) -> tuple[NormStats, list[dict[str, str]]]:
     """Pass 1 of `--speaker-norm`: `start` plus the window statistics of every speech window of
     every file (non-overlapping windows, capped as in streaming). Returns (stats, errors)."""
-    tracker = online.Tracker.start(model.features.n_mels, start)
+    tracker = online.Tracker.start(model.features.n_mels, start, model.min_speech_frames)
     errors = []
     for p in paths:
         try:
@@ -252,12 +260,12 @@ def predict_file(
     hop = hop_samples or model.hop_samples
     windows, starts, seconds, silent = read_windows(model, path, hop)
     if tracker is None and fixed is None:
-        tracker = online.Tracker.start(model.features.n_mels)
+        tracker = online.Tracker.start(model.features.n_mels, None, model.min_speech_frames)
     rows, post = [], []
     for start, w in zip(starts, windows, strict=True):
         stats = fixed if fixed is not None else tracker.stats
         out = window_output(model, w, stats if model.takes_stats else None)
-        speech = True if out.speech_frames is None else bool(is_speech(out.speech_frames))
+        speech = True if out.speech_frames is None else bool(out.speech_frames >= model.min_speech_frames)
         row: dict[str, Any] = {"start": start, "speech": speech}
         if out.speech_frames is not None:
             row["speech_frames"] = int(round(out.speech_frames))

@@ -12,7 +12,7 @@ writes OUT_DIR/stats_golden.json with its profiles and WAVs beside it. tests/tes
   statistics the graph selects (`online.norm_params`), the speech decision, and the statistics after it
   (float64). One stream runs past `online.COUNT_CAP`, one starts just below it, one has a window whose
   count row differs between bands (the count is band 0's, as `online.from_tensor` takes it), and
-  speech_frames sit on both sides of `MIN_SPEECH_FRAMES` (24, 24.5, 25, 26). No model is involved.
+  speech_frames sit on both sides of `MIN_CHANGE_FRAMES` (29, 29.5, 30, 31). No model is involved.
 - `profiles`: a profile written by `online.save_profile` and two that Python reads beyond the writer's
   format (version 1.0, no n_mels, integers; numeric strings and booleans as values): Java must read them
   exactly. Unusable profiles with the one-line message `online.load_profile` gives for each (Java must
@@ -111,14 +111,14 @@ def _run_stream(cfg: FeatureConfig, start: NormStats | None, windows: list[tuple
 
 
 def _streams(cfg: FeatureConfig, rng: np.random.Generator, profile_start: NormStats) -> dict[str, dict]:
-    frames_choices = [0.0, 12.0, 24.0, 24.5, 25.0, 26.0, 80.0, 300.0]
+    frames_choices = [0.0, 12.0, 29.0, 29.5, 30.0, 31.0, 80.0, 300.0]
     realistic = []
     for i in range(60):
         n = int(rng.choice([300, 300, 300, 187, 41, 1]))
         sf_ = float(min(n, frames_choices[i % len(frames_choices)]))
         realistic.append((_window_stats(rng, n, rng.uniform(-10, -4)), sf_))
     capped = [(_window_stats(rng, 300, rng.uniform(-9, -5)), 300.0) for _ in range(130)]
-    near = [(_window_stats(rng, 300, -6.0), f) for f in (300.0, 24.0, 25.0, 300.0, 0.0, 150.0)]
+    near = [(_window_stats(rng, 300, -6.0), f) for f in (300.0, 29.0, 30.0, 300.0, 0.0, 150.0)]
     odd = _window_stats(rng, 250, -7.0)
     odd[0] = np.linspace(250, 211, N_MELS, dtype=np.float32)  # count row differs: band 0 counts
     band0 = [(_window_stats(rng, 120, -7.0), 120.0), (odd, 200.0), (_window_stats(rng, 90, -6.0), 90.0)]
@@ -395,7 +395,7 @@ def _sessions(out: Path, start: NormStats) -> dict:
         "n_mels": N_MELS,
         "window_samples": cfg.segment_samples,
         "sample_rate": RATE,
-        "min_speech_frames": gating.MIN_SPEECH_FRAMES,
+        "min_speech_frames": gating.MIN_CHANGE_FRAMES,
         "min_stats_frames": online.MIN_STATS_FRAMES,
         "count_cap": online.COUNT_CAP,
         **sessions,
@@ -513,7 +513,7 @@ def fallback_model_golden(emodb: Path, out: Path) -> Path:
         "stats_rule": {
             "min_stats_frames": online.MIN_STATS_FRAMES,
             "count_cap": online.COUNT_CAP,
-            "min_speech_frames": gating.MIN_SPEECH_FRAMES,
+            "min_speech_frames": gating.MIN_CHANGE_FRAMES,
             "start": "count 0 for each file",
         },
         "files": files,
@@ -533,7 +533,7 @@ def write_stats_golden(out_dir: Path) -> Path:
         "n_mels": N_MELS,
         "count_cap": online.COUNT_CAP,
         "min_stats_frames": online.MIN_STATS_FRAMES,
-        "min_speech_frames": gating.MIN_SPEECH_FRAMES,
+        "min_speech_frames": gating.MIN_CHANGE_FRAMES,
         "std_floor": cfg.std_floor,
         "streams": _streams(cfg, rng, start),
         "profiles": _profiles(out_dir, start),

@@ -69,7 +69,7 @@ def test_export_round_trip_files_and_report(tiny_export: dict, tiny_run: Path) -
     assert roles["speech_frames"]["shape"] == [1, 1] and roles["probabilities"]["shape"] == [1, len(labels)]
     assert sorted(t["index"] for t in sidecar["outputs"]) == [0, 1, 2]
     assert sidecar["speaker_stats"]["default"]["mean"] == cfg["features"]["norm_mean"]
-    assert sidecar["gating"]["min_speech_frames"] == 25
+    assert sidecar["gating"]["min_speech_frames"] == 30 and sidecar["gating"]["rule"] == "spectral-change"
     # float twin converted the same way is larger; its size is reported
     twin = report["float_twin"]
     assert twin["size_bytes"] > report["model"]["size_bytes"]

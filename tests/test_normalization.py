@@ -86,9 +86,9 @@ def test_speaker_statistics_and_pooling_leave_out_windows_without_speech(emodb_d
 
     from ser_bnn.audio import load_audio
     from ser_bnn.corpora.base import Utterance
-    from ser_bnn.gating import is_speech
+    from ser_bnn.gating import is_speech, speech_frames
     from ser_bnn.normalization import speaker_stats
-    from ser_bnn.online import window_outputs_reference
+    from ser_bnn.online import raw_window, window_outputs_reference
     from ser_bnn.segments import segment_waveform
 
     cfg = FeatureConfig(norm="speaker")
@@ -106,8 +106,9 @@ def test_speaker_statistics_and_pooling_leave_out_windows_without_speech(emodb_d
     n_speech = 0
     for u in utts:
         for w in segment_waveform(load_audio(u.path), cfg):
-            stats, frames = window_outputs_reference(w, cfg)
-            if is_speech(frames):
+            stats, _ = window_outputs_reference(w, cfg)
+            raw, valid = raw_window(w, cfg)  # the offline rule (cfg.speech_rule), not the graph's
+            if is_speech(speech_frames(raw, valid, cfg.speech_rule), cfg.speech_rule):
                 want, n_speech = want + stats, n_speech + 1
     got = speaker_stats(utts, cfg, tmp_path, progress=False)["03"]
     assert n_speech == int(seg.speech.sum()) and got.count == want.count

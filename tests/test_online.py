@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ser_bnn  # noqa: F401
-from ser_bnn import gating, online
+from ser_bnn import gating, online, soundsets
 from ser_bnn.config import FeatureConfig
 from ser_bnn.normalization import NormStats
 from ser_bnn.segments import segment_waveform
@@ -92,13 +92,19 @@ def test_gating_graph_matches_reference_and_refuses_silence_and_noise(layer, win
         raw, valid = online.raw_window(w, DEFAULTS)
         assert sf == gating.speech_frames(raw, valid) == 0, name
         assert ws[0, 0] == 300  # the statistics still count every signal frame
+    # one item of every family of the detector's non-speech set: the graph is its NumPy reference
+    for fam, items in soundsets.nonspeech(seed=2, n=1).items():
+        w = segment_waveform(items[0], DEFAULTS)[0]
+        raw, valid = online.raw_window(w, DEFAULTS)
+        sf = run_layer(layer, w, NormStats.empty(40))[2]
+        assert abs(sf - gating.speech_frames(raw, valid)) <= 1 and not gating.is_speech(sf), fam
     # the frame rule itself, on hand-made log-Mel frames
     flat = np.full((1, 40), -3.0)
     peaky = np.concatenate([np.full((1, 20), 0.0), np.full((1, 20), -8.0)], axis=1)
     quiet = peaky - 12.0
     raw = np.concatenate([flat, peaky, quiet])
-    assert gating.speech_mask(raw, np.ones(3, bool)).tolist() == [False, True, False]
-    assert gating.speech_mask(raw, np.zeros(3, bool)).tolist() == [False, False, False]
+    assert gating.speech_mask(raw, np.ones(3, bool), "energy-flatness").tolist() == [False, True, False]
+    assert gating.speech_mask(raw, np.zeros(3, bool), "energy-flatness").tolist() == [False, False, False]
     assert math.isclose(gating.FLATNESS_MAX, math.exp(gating.LOG_FLATNESS_MAX))
 
 
@@ -107,8 +113,11 @@ def test_tracker_is_causal_gated_and_capped() -> None:
     frames = rng.normal(-6, 3, size=(400, 40))
     ws = online.to_tensor(NormStats.from_frames(frames))[0]
     t = online.Tracker.start(40)
-    assert not t.update(ws, gating.MIN_SPEECH_FRAMES - 1) and t.stats.count == 0  # not speech: unchanged
-    assert t.update(ws, gating.MIN_SPEECH_FRAMES) and t.stats.count == 400
+    assert not t.update(ws, gating.MIN_CHANGE_FRAMES - 1) and t.stats.count == 0  # not speech: unchanged
+    assert t.update(ws, gating.MIN_CHANGE_FRAMES) and t.stats.count == 400
+    # a model exported before the "spectral-change" rule: its sidecar's 25 frames
+    old = online.Tracker.start(40, None, gating.MIN_SPEECH_FRAMES)
+    assert old.update(ws, gating.MIN_SPEECH_FRAMES) and not old.update(ws, gating.MIN_SPEECH_FRAMES - 1)
     np.testing.assert_allclose(t.stats.mean(), frames.mean(0), rtol=1e-6)
     k = online.COUNT_CAP / 400
     big = NormStats(online.COUNT_CAP, t.stats.sum * k, t.stats.sumsq * k)

@@ -80,9 +80,12 @@ def run(args: argparse.Namespace) -> int:
         fixed, _ = speaker_statistics(model, args.files, profile)  # unreadable files fail below
         final = fixed
     # streaming: the profile's speaker said every file, so all their speech windows update it
-    saved = online.Tracker.start(model.features.n_mels, profile)
+    saved = online.Tracker.start(model.features.n_mels, profile, model.min_speech_frames)
     for f in args.files:
-        tracker = None if fixed is not None else online.Tracker.start(model.features.n_mels, profile)
+        tracker = (
+            None if fixed is not None
+            else online.Tracker.start(model.features.n_mels, profile, model.min_speech_frames)
+        )
         try:
             r = predict_file(model, f, hop, tracker=tracker, fixed=fixed, also=saved)
         except SerBnnError as e:

@@ -17,7 +17,8 @@ signal mask) plus:
   exactly as `LogMelFrontEnd` (the statistics input does not exist);
 - `window_stats`: count / sum / sum of squares of this window's raw log-Mel over its signal frames
   (layout of `ser_bnn.online.to_tensor`), independent of the statistics input;
-- `speech_frames`: frames that pass the speech rule of `ser_bnn.gating`.
+- `speech_frames`: frames that pass the deployed speech rule of `ser_bnn.gating`
+  ("spectral-change": `speech_frames_graph`, tested against `gating.speech_frames`).
 """
 
 from __future__ import annotations
@@ -91,15 +92,7 @@ def get_online_frontend_class():  # noqa: ANN201
                 ],
                 axis=1,
             )  # [B, 3, M]
-            energy = tf.reduce_mean(logmel, axis=-1, keepdims=True)  # [B, T, 1]
-            log_flat = energy - tf.math.log(tf.reduce_mean(tf.exp(logmel), axis=-1, keepdims=True))
-            speech = (
-                tf.cast(energy > gating.ENERGY_FLOOR, tf.float32)
-                * tf.cast(log_flat < gating.LOG_FLATNESS_MAX, tf.float32)
-                * valid
-            )
-            speech_frames = tf.reduce_sum(speech, axis=1)  # [B, 1]
-            return x, window_stats, speech_frames
+            return x, window_stats, speech_frames_graph(logmel, valid)
 
         def get_config(self) -> dict[str, Any]:
             from dataclasses import asdict
@@ -107,6 +100,42 @@ def get_online_frontend_class():  # noqa: ANN201
             return {**super().get_config(), "features": asdict(self.features)}
 
     return OnlineNormFrontEnd
+
+
+def _box_sum(x, width: int):  # noqa: ANN001, ANN202 - tf.Tensor
+    """Centred sums over `width` frames of [B, T, C] (zeros outside): one float CONV_2D."""
+    import tensorflow as tf
+
+    kernel = tf.ones([width, 1, 1, 1], x.dtype)
+    return tf.nn.conv2d(x[..., None], kernel, strides=1, padding="SAME")[..., 0]
+
+
+def speech_frames_graph(logmel, valid):  # noqa: ANN001, ANN201 - tf.Tensor
+    """[B, 1] the deployed rule's speech frames from raw log-Mel [B, T, M] and signal mask [B, T, 1]
+    (`ser_bnn.gating.speech_mask`, "spectral-change")."""
+    import tensorflow as tf
+
+    g = gating
+    t = int(logmel.shape[1])
+    energy = tf.reduce_mean(logmel, axis=-1, keepdims=True)  # [B, T, 1]
+    log_flat = energy - tf.math.log(tf.reduce_mean(tf.exp(logmel), axis=-1, keepdims=True))
+    loud = tf.cast(energy > g.ENERGY_FLOOR, tf.float32) * valid
+    base = loud * tf.cast(log_flat < g.LOG_FLATNESS_MAX, tf.float32)
+    base = base * tf.cast(log_flat > g.LOG_FLATNESS_MIN, tf.float32)
+    top = tf.reduce_max(energy, axis=1, keepdims=True)  # padding frames hold the minimum, log(log_offset)
+    active = loud * tf.cast(energy > top - g.ACTIVE_RANGE, tf.float32)
+    counts = gating.box_sum(np.ones((t, 1)), g.SMOOTH_FRAMES).astype(np.float32)  # [T, 1]
+    smooth = _box_sum(logmel - energy, g.SMOOTH_FRAMES) / tf.constant(counts)
+    lag = g.CHANGE_LAG
+    d = tf.reduce_mean(tf.abs(smooth[:, lag:, :] - smooth[:, :-lag, :]), axis=-1, keepdims=True)
+    pair = active[:, lag:, :] * active[:, :-lag, :]
+    change = pair * tf.cast(d > g.CHANGE_MIN, tf.float32)
+    zeros = tf.zeros_like(active[:, :lag, :])
+    h = _box_sum(tf.concat([zeros, change], axis=1), g.CONTEXT_FRAMES)
+    p = _box_sum(tf.concat([zeros, pair], axis=1), g.CONTEXT_FRAMES)
+    num, den = g.CHANGE_SHARE
+    speech = base * active * tf.cast(h * float(den) > p * float(num), tf.float32)
+    return tf.reduce_sum(speech, axis=1)  # [B, 1]
 
 
 def deploy_model(model: Any, features: FeatureConfig) -> Any:

@@ -2,9 +2,11 @@ package org.serbnn.core;
 
 /**
  * The speech gating decision of a window, from the model's {@code speech_frames} output
- * ({@code ser_bnn/gating.py}). The frame rule (signal, energy, spectral flatness) runs inside the
- * exported graph; the app only compares the window's count of speech frames with
- * {@link #minSpeechFrames} ({@code gating.min_speech_frames} in the sidecar, 25 = 0.25 s).
+ * ({@code ser_bnn/gating.py}). The frame rule ("spectral-change": signal, energy, spectral flatness,
+ * and a spectral shape that keeps changing, as speech does and tones, hum, music and noise do not)
+ * runs inside the exported graph; the app only compares the window's count of speech frames with
+ * {@link #minSpeechFrames} ({@code gating.min_speech_frames} in the sidecar: 30 = 0.3 s; models
+ * exported before this rule record 25).
  * Windows without speech are not classified (not pooled, not shown) and do not update the speaker
  * statistics; a file or stream without a speech window reports {@link #NO_SPEECH}.
  *
@@ -12,8 +14,8 @@ package org.serbnn.core;
  * records them, for display; they are applied inside the model, not here.
  */
 public final class Gating {
-    /** Speech frames a window needs (ser_bnn.gating.MIN_SPEECH_FRAMES). */
-    public static final int MIN_SPEECH_FRAMES = 25;
+    /** Speech frames a window needs (ser_bnn.gating.MIN_CHANGE_FRAMES, the deployed rule's). */
+    public static final int MIN_SPEECH_FRAMES = 30;
     /** Frame energy floor, mean over bands of log(mel + 1e-6) (ser_bnn.gating.ENERGY_FLOOR). */
     public static final double ENERGY_FLOOR = -12.0;
     /** Log spectral flatness ceiling (ser_bnn.gating.LOG_FLATNESS_MAX). */

@@ -11,7 +11,7 @@ public final class StatusText {
     private StatusText() {
     }
 
-    /** "Model: 7 classes, 3.0 s windows at 16000 Hz, speech gating (>= 25 speech frames)." */
+    /** "Model: 7 classes, 3.0 s windows at 16000 Hz, speech gating (>= 30 speech frames)." */
     public static String modelReady(ModelInfo mi, boolean gated, Gating gating) {
         return String.format(Locale.US, "Model: %d classes, %.1f s windows at %d Hz%s.", mi.numClasses(),
                 mi.windowSamples / (double) mi.sampleRate, mi.sampleRate,

@@ -88,9 +88,9 @@ public class SpeakerStatsTest {
     @Test
     public void gatingThreshold() {
         Gating g = Gating.defaults();
-        assertFalse(g.isSpeech(24f));
-        assertFalse(g.isSpeech(24.99f));
-        assertTrue(g.isSpeech(25f));
+        assertFalse(g.isSpeech(29f));
+        assertFalse(g.isSpeech(29.99f));
+        assertTrue(g.isSpeech(30f));
         assertFalse(g.isSpeech(Float.NaN));
         assertTrue(new Gating(10, -12, -0.6).isSpeech(10));
         assertEquals("no speech", Gating.NO_SPEECH);
