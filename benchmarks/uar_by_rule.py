@@ -1,93 +1,90 @@
-"""Streaming and `--speaker-norm` UAR of an exported model on Emo-DB speakers, per speech rule.
+"""Streaming and `--speaker-norm` UAR of a trained run on Emo-DB speakers, per speech rule.
 
-Used by benchmarks/speech_detector.py (`--model`). The flatbuffer gives the probabilities and the
-window statistics; a window's speech decision comes from the rule: "spectral-change" is the
-model's own `speech_frames` output (what `ser-bnn predict` and the app use), "energy-flatness"
-its NumPy reference on the window's raw log-Mel. The modes are those of `ser-bnn predict`
-(benchmarks/online_norm.py): `--speaker-norm` standardizes every window of a speaker with the
-statistics of their speech windows; streaming goes through each speaker's files in sorted order,
-each window classified with the statistics of the speech windows before it (from count 0).
+Used by benchmarks/speech_detector.py (`--run`). The modes are those of `ser-bnn predict`
+(benchmarks/online_norm.py), computed with the run's Keras network on the NumPy reference of the
+exported front end (`ser_bnn.online`: raw log-Mel, window statistics, `norm_params`, `cap`; the
+export's parity gate holds the flatbuffer to this within 1e-3 per class):
+- `--speaker-norm`: every window of a speaker standardized with the (capped) statistics of their
+  speech windows;
+- streaming: each speaker's files in sorted order from count 0, each window standardized with
+  the statistics of the speech windows before it.
+Windows are cut as `predict` cuts them (3 s, no overlap, the last one zero-padded, all-zero windows
+left out); a window's speech decision is its rule's (`ser_bnn.gating`, NumPy reference); an
+utterance pools its speech windows' posteriors with the run's rule; "no speech" counts as wrong.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 
 from ser_bnn import gating, online
-from ser_bnn.online import raw_window
+from ser_bnn.normalization import NormStats
 
 
-def _windows(model, path: str) -> list[dict]:  # noqa: ANN001 - DeployedModel
-    """Per window: waveform, window statistics and the speech decision of each rule."""
-    from ser_bnn.predict import read_windows, window_output
+def _windows(path: Path, fc) -> list[tuple[np.ndarray, np.ndarray, NormStats]]:  # noqa: ANN001
+    from ser_bnn.audio import load_audio
+    from ser_bnn.segments import segment_waveform
 
-    windows, _, _, _ = read_windows(model, path, model.window_samples)
     out = []
-    for w in windows:
-        o = window_output(model, w, None)
-        raw, valid = raw_window(w, model.features)
-        old = gating.speech_frames(raw, valid, "energy-flatness")
-        out.append({
-            "wave": w, "window_stats": o.window_stats,
-            "energy-flatness": bool(gating.is_speech(old, "energy-flatness")),
-            "spectral-change": bool(o.speech_frames >= model.min_speech_frames),
-        })
+    for w in segment_waveform(load_audio(path, fc.sample_rate), fc):
+        if np.any(w != 0):
+            raw, valid = online.raw_window(w, fc)
+            out.append((raw, valid, NormStats.from_frames(raw[valid])))
     return out
 
 
-def _decide(model, posts: list[np.ndarray]) -> str | None:  # noqa: ANN001
-    from ser_bnn.segments import pool_posteriors
-
-    if not posts:
-        return None
-    return model.labels[int(np.argmax(pool_posteriors(np.stack(posts), model.pooling)))]
+def _input(raw: np.ndarray, valid: np.ndarray, stats: NormStats, fc) -> np.ndarray:  # noqa: ANN001
+    mean, std, _ = online.norm_params(stats, fc)
+    return np.where(valid[:, None], (raw - mean) / std, 0.0).astype(np.float32)
 
 
-def uar_by_rule(model_path: Path, data_dir: Path, speakers: tuple[str, ...]) -> dict:
+def uar_by_rule(run_dir: Path, data_dir: Path, speakers: tuple[str, ...]) -> dict:
     from online_norm import uar
 
     from ser_bnn.corpora import load_corpus
-    from ser_bnn.predict import load_deployed, window_output
+    from ser_bnn.evaluate import predict_segments
+    from ser_bnn.rundir import load_trained
+    from ser_bnn.segments import pool_posteriors
 
-    model = load_deployed(model_path)
-    if not model.takes_stats:
-        raise SystemExit(f"{model_path} takes no speaker statistics")
-    corpus = load_corpus("emodb", data_dir)
-    utts = sorted((u for u in corpus.utterances if u.speaker in speakers), key=lambda u: u.id)
+    model, cfg = load_trained(run_dir)
+    fc, labels = cfg.features, list(cfg.labels)
+    if fc.norm != "speaker":
+        raise SystemExit(f"{run_dir}: norm is {fc.norm!r}, not 'speaker'")
+    utts = sorted((u for u in load_corpus("emodb", data_dir).utterances if u.speaker in speakers),
+                  key=lambda u: u.id)
     truth = {u.id: u.label for u in utts}
-    wins = {u.id: _windows(model, str(u.path)) for u in utts}
-    n = model.features.n_mels
-    res = {}
+    wins = {u.id: _windows(u.path, fc) for u in utts}
+    res: dict = {}
     for rule in gating.RULES:
-        modes: dict[str, dict[str, str | None]] = {"speaker_norm": {}, "streaming": {}}
-        windows_speech = 0
+        speech = {i: [bool(gating.is_speech(gating.speech_frames(r, v, rule), rule)) for r, v, _ in ws]
+                  for i, ws in wins.items()}
+        xs, keys = [], []  # (mode, utterance) of every speech window's input
         for spk in speakers:
             ids = [u.id for u in utts if u.speaker == spk]
-            # trackers with min_frames 0: the rule's decision is taken here, update() only adds and caps
-            fixed = online.Tracker.start(n, None, 0)
+            fixed = NormStats.empty(fc.n_mels)
             for i in ids:
-                for w in wins[i]:
-                    if w[rule]:
-                        fixed.update(w["window_stats"], 1)
-            tracker = online.Tracker.start(n, None, 0)
+                for (_, _, st), s in zip(wins[i], speech[i], strict=True):
+                    fixed = online.cap(fixed + st) if s else fixed
+            running = NormStats.empty(fc.n_mels)
             for i in ids:
-                p_fixed, p_stream = [], []
-                for w in wins[i]:
-                    if not w[rule]:
-                        continue
-                    windows_speech += 1
-                    p_fixed.append(window_output(model, w["wave"], fixed.stats).probabilities)
-                    o = window_output(model, w["wave"], tracker.stats)
-                    p_stream.append(o.probabilities)
-                    tracker.update(o.window_stats, 1)
-                modes["speaker_norm"][i] = _decide(model, p_fixed)
-                modes["streaming"][i] = _decide(model, p_stream)
-        res[rule] = {k: uar(v, truth, model.labels) for k, v in modes.items()}
-        res[rule]["speech_windows"] = windows_speech
+                for (raw, valid, st), s in zip(wins[i], speech[i], strict=True):
+                    if s:
+                        xs += [_input(raw, valid, fixed, fc), _input(raw, valid, running, fc)]
+                        keys += [("speaker_norm", i), ("streaming", i)]
+                        running = online.cap(running + st)
+        post = predict_segments(model, np.stack(xs)) if xs else np.zeros((0, len(labels)))
+        res[rule] = {"speech_windows": int(sum(map(sum, speech.values())))}
+        for mode in ("speaker_norm", "streaming"):
+            dec: dict[str, str | None] = {}
+            for i in truth:
+                p = [post[k] for k, key in enumerate(keys) if key == (mode, i)]
+                pooled = pool_posteriors(np.stack(p), cfg.model.pooling) if p else None
+                dec[i] = None if pooled is None else labels[int(np.argmax(pooled))]
+            res[rule][mode] = uar(dec, truth, labels)
     res["windows"] = sum(len(v) for v in wins.values())
     res["utterances"] = len(utts)
-    res["model_sha256"] = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
+    res["run"] = Path(run_dir).name
+    res["pooling"] = cfg.model.pooling
     return res
