@@ -185,7 +185,16 @@ def render(doc: dict) -> str:
             "clean, every window (also tails < 1 s)")
         lines.append(f"| {name} | {v['windows']} | " + " | ".join(_pct(v[r]) for r in RULES) + " |")
     t = doc["training_windows_changed"]
+    cal = doc["calibration"]["speech_training_speakers_clean"]
     lines += [
+        "",
+        "Limits: at 0 dB SNR white and pink noise mask the spectral changes of speech and about half of",
+        "the windows are dropped (a window without speech is not classified: the app shows \"no",
+        "speech\" rather than a guess); windows with less than 1 s of speech (the tail of a file) are",
+        "dropped more often than by the first gate (the row \"every window\"). The signals are",
+        "synthetic: no package on the registries the project uses ships real non-speech recordings",
+        "without a download at run time. Calibration: clean training-speaker windows kept",
+        f"{_pct(cal['spectral-change'])} % of {cal['windows']}.",
         "",
         "Training's segment selection stays on the first gate (`FeatureConfig.speech_rule`): on the clean",
         f"windows of the training speakers the deployed rule decides {t['changed']} of {t['windows']}",
