@@ -46,9 +46,9 @@ class FeatureConfig:
     std_floor: float = 1e-3
     # the speech rule (ser_bnn.gating.RULES) that decides offline which segments are trained on, which
     # windows make a speaker's statistics and which segments evaluation pools; the exported graph always
-    # computes gating.DEPLOYED_RULE. Training stays on the first gate: the deployed rule would change
-    # the decision of some training windows (`training_windows_changed` in
-    # benchmarks/results/speech_detector.json, docs/SPEECH_DETECTOR.md)
+    # computes gating.DEPLOYED_RULE. Training stays on the first gate: the deployed rule decides 25 of the
+    # 410 clean windows of the fixed split's training speakers (6.1 %) differently, all from speech to not
+    # speech (docs/SPEECH_DETECTOR.md), so the recipe and its committed results would change
     speech_rule: str = "energy-flatness"
 
     @property
