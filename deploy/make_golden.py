@@ -15,7 +15,9 @@ For a model with the speaker-statistics input, each file is a stream that starts
 (`ser-bnn predict` without flags): per window also `stats_in` (the [3, n_mels] statistics the
 window was classified with), `window_stats` and `speech_frames` (the model's outputs), `speech`
 (speech_frames >= min_speech_frames) and, per file, `stats_out` (after the last window), so the
-update rule (add the window_stats of speech windows, cap) can be checked in Java.
+update rule (add the window_stats of speech windows, cap) and the speech decision can be checked
+in Java. Its windows may be without speech (16a05Tb's last, 0.8 s tail): their posteriors are
+recorded and not pooled.
 """
 
 from __future__ import annotations
@@ -57,10 +59,11 @@ def _stats(st: NormStats) -> list[list[float]]:
 def _stream(model, windows: np.ndarray) -> dict:  # noqa: ANN001 - DeployedModel
     """One file as a stream from count 0: statistics in, window outputs, statistics out."""
     tracker = Tracker.start(model.features.n_mels, None, model.min_speech_frames)
-    rows = {"stats_in": [], "window_stats": [], "speech_frames": [], "speech": []}
+    rows = {"stats_in": [], "window_stats": [], "speech_frames": [], "speech": [], "posteriors": []}
     for w in windows:
         rows["stats_in"].append(_stats(tracker.stats))
         out = window_output(model, w, tracker.stats)
+        rows["posteriors"].append(out.probabilities)
         rows["window_stats"].append([_f32(r) for r in out.window_stats])
         rows["speech_frames"].append(int(round(out.speech_frames)))
         rows["speech"].append(tracker.update(out.window_stats, out.speech_frames))
@@ -82,10 +85,14 @@ def golden(model_path: Path, data_dir: Path, ids: list[str]) -> dict:
             raise SystemExit(f"{rel}: has an all-zero window (predict would skip it); pick another file")
         check = predict_file(model, data_dir / rel)  # the CLI's own path (streaming from count 0)
         rows = check["windows"]
-        if not all(r["speech"] for r in rows):
+        speech = np.array([r["speech"] for r in rows])
+        stream = _stream(model, windows) if model.takes_stats else {}
+        if not speech.any() or (not stream and not speech.all()):
             raise SystemExit(f"{rel}: has a window without speech (not pooled); pick another file")
-        post = np.float32(check["window_posteriors"])
-        pooled = np.float32(pool_posteriors(post, model.pooling))
+        # every window's posteriors (a stats model: also those of windows without speech, which are
+        # not pooled: the Java stream must decide them the same way)
+        post = np.float32(stream.pop("posteriors")) if stream else np.float32(check["window_posteriors"])
+        pooled = np.float32(pool_posteriors(post[speech], model.pooling))
         assert np.allclose([check["pooled"][k] for k in model.labels], pooled, rtol=1e-6), rel
         entry = {
             "wav": rel.as_posix(),
@@ -99,8 +106,9 @@ def golden(model_path: Path, data_dir: Path, ids: list[str]) -> dict:
             "label": model.labels[int(np.argmax(pooled))],
             "duration_s": round(len(wave) / model.sample_rate, 4),
         }
-        if model.takes_stats:
-            entry.update(_stream(model, windows))
+        if stream:
+            assert stream["speech"] == speech.tolist(), rel
+            entry.update(stream)
         files.append(entry)
     data = model_path.read_bytes()
     return {
