@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 
 import ser_bnn  # noqa: F401
-from ser_bnn.io import atomic_write_text
+from ser_bnn.atomic import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ablation.json"
 

@@ -5,7 +5,7 @@
     python benchmarks/baseline.py --split fixed-dev   # train 03 08 11 13, scored on the dev speakers 09 10
 
 Same folds (dev speakers join the training side: the floor selects nothing) and the same
-standardization as the networks (`ser_bnn.baseline`). Prints a Markdown table and writes
+standardization as the networks (`ser_bnn.training.baseline`). Prints a Markdown table and writes
 benchmarks/results/floor.json, from which the README's results table is generated.
 """
 
@@ -19,16 +19,16 @@ from pathlib import Path
 import numpy as np
 
 import ser_bnn  # noqa: F401
-from ser_bnn.baseline import floor_for_folds
+from ser_bnn.atomic import atomic_write_text
 from ser_bnn.config import NORMS, Config, FeatureConfig
-from ser_bnn.io import atomic_write_text
+from ser_bnn.training.baseline import floor_for_folds
 
 RESULTS = Path(__file__).resolve().parent / "results" / "floor.json"
 
 
 def main() -> int:
-    from ser_bnn.corpora import load_corpus
-    from ser_bnn.splits import Fold, make_folds
+    from ser_bnn.data.corpora import load_corpus
+    from ser_bnn.data.splits import Fold, make_folds
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default=None)

@@ -22,7 +22,7 @@ input. For each point, over the run's development speakers (never its test speak
   can use. `all` computes every point in float.
 
 The flip ratio of the latent binary weights per epoch comes from the run's `flips.json`
-(`ser_bnn.flip_ratio`; runs trained before it existed have none).
+(`ser_bnn.training.flip_ratio`; runs trained before it existed have none).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 
 import ser_bnn  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+from ser_bnn.atomic import atomic_write_text
 from ser_bnn.errors import SerBnnError
-from ser_bnn.io import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results" / "binarization"
 DOC = Path(__file__).resolve().parents[1] / "docs" / "BINARIZATION.md"
@@ -126,7 +126,7 @@ def predict(model, x: np.ndarray, batch: int = 64) -> np.ndarray:  # noqa: ANN00
 
 
 def dev_uar(model, seg, y, labels, pooling) -> float:  # noqa: ANN001
-    from ser_bnn.evaluate import decide
+    from ser_bnn.training.evaluate import decide
 
     n = len(seg.ids)
     speech = seg.speech if seg.speech is not None else np.ones(len(seg.utt), bool)
@@ -137,9 +137,9 @@ def dev_uar(model, seg, y, labels, pooling) -> float:  # noqa: ANN001
 
 
 def load_run(run: Path, speakers: str, data_dir: str | None = None):  # noqa: ANN201
-    from ser_bnn.corpora import load_corpus
-    from ser_bnn.normalization import network_inputs
-    from ser_bnn.rundir import load_trained
+    from ser_bnn.data.corpora import load_corpus
+    from ser_bnn.data.inputs import network_inputs
+    from ser_bnn.training.rundir import load_trained
 
     if not (run / "split.json").is_file():
         raise SerBnnError(f"{run} is not a single-fold run directory (no split.json)")

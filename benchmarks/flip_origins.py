@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 import ser_bnn  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow is imported)
-from ser_bnn.io import atomic_write_text
+from ser_bnn.atomic import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results" / "flip_origins.json"
 
@@ -63,8 +63,8 @@ def measure(run_dir: Path, model: Path, data_dir: Path | None, log=print) -> dic
     from ser_bnn.export.conversion import load_run, wrap_model
     from ser_bnn.export.flips import ROUNDING_ULPS, UNIT_ROUNDOFF, FlipProbe, signs
     from ser_bnn.export.parity_data import heldout_windows, speaker_stats_for_parity
-    from ser_bnn.interpreter import LceInterpreter
-    from ser_bnn.model_io import find_roles
+    from ser_bnn.runtime.interpreter import LceInterpreter
+    from ser_bnn.runtime.roles import find_roles
 
     run = load_run(run_dir)
     windows, owners = heldout_windows(run, data_dir, log=log)

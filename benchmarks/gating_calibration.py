@@ -1,4 +1,4 @@
-"""Calibrate the speech gate (ser_bnn.gating) on real speech and on synthetic non-speech.
+"""Calibrate the speech gate (ser_bnn.dsp.gating) on real speech and on synthetic non-speech.
 
     python benchmarks/gating_calibration.py [--data-dir ../shared/data/emodb]
 
@@ -22,12 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import ser_bnn  # noqa: E402,F401
-from ser_bnn import gating  # noqa: E402
-from ser_bnn.audio import load_audio  # noqa: E402
+from ser_bnn.atomic import atomic_write_text  # noqa: E402
 from ser_bnn.config import FeatureConfig  # noqa: E402
-from ser_bnn.io import atomic_write_text  # noqa: E402
-from ser_bnn.online import raw_window  # noqa: E402
-from ser_bnn.segments import segment_waveform  # noqa: E402
+from ser_bnn.data.audio import load_audio  # noqa: E402
+from ser_bnn.dsp import gating  # noqa: E402
+from ser_bnn.dsp.segments import segment_waveform  # noqa: E402
+from ser_bnn.dsp.speaker import raw_window  # noqa: E402
 
 NOISE_DBFS = (-60, -50, -40, -30, -20, -10, -6)
 SEEDS = (0, 1, 2)

@@ -68,9 +68,9 @@ def report(name: str, args: argparse.Namespace) -> dict:
     import tf_keras as keras
 
     from ser_bnn.config import Config, ModelConfig
-    from ser_bnn.flatbuffer import inspect_tflite
-    from ser_bnn.models import build_model, rebuild_for_export
-    from ser_bnn.summary import format_summary, model_summary
+    from ser_bnn.nn.models import build_model, rebuild_for_export
+    from ser_bnn.nn.summary import format_summary, model_summary
+    from ser_bnn.runtime.flatbuffer import inspect_tflite
 
     cfg = Config(model=ModelConfig(name=name, n_classes=args.classes))
     keras.utils.set_random_seed(args.seed)
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     results = {name: report(name, args) for name in args.models}
     if args.json:
-        from ser_bnn.io import atomic_write_text
+        from ser_bnn.atomic import atomic_write_text
 
         atomic_write_text(Path(args.json), json.dumps(results, indent=2, default=dict) + "\n")
     return 0

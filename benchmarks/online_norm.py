@@ -32,17 +32,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import ser_bnn  # noqa: E402,F401
-from ser_bnn import gating, online  # noqa: E402
-from ser_bnn.io import atomic_write_text  # noqa: E402
-from ser_bnn.metrics import confusion_matrix, scores  # noqa: E402
-from ser_bnn.normalization import NormStats  # noqa: E402
+from ser_bnn.atomic import atomic_write_text  # noqa: E402
+from ser_bnn.dsp import gating, speaker  # noqa: E402
+from ser_bnn.dsp.stats import NormStats  # noqa: E402
+from ser_bnn.runtime.tracker import Tracker  # noqa: E402
+from ser_bnn.training.metrics import confusion_matrix, scores  # noqa: E402
 
 
 def offline_decisions(run_dir: Path, test: list, progress: bool) -> dict[str, str]:
-    """`ser-bnn evaluate`'s utterance decisions (ser_bnn.evaluate.evaluate_fold_dir without finish_run)."""
-    from ser_bnn.evaluate import evaluate_segments
-    from ser_bnn.normalization import network_inputs
-    from ser_bnn.rundir import load_trained
+    """`ser-bnn evaluate`'s utterance decisions (ser_bnn.training.evaluate.evaluate_fold_dir without
+    finish_run)."""
+    from ser_bnn.data.inputs import network_inputs
+    from ser_bnn.training.evaluate import evaluate_segments
+    from ser_bnn.training.rundir import load_trained
 
     model, cfg = load_trained(run_dir)
     labels = list(cfg.labels)
@@ -71,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from ser_bnn.config import Config
-    from ser_bnn.corpora import load_corpus
-    from ser_bnn.predict import load_deployed, predict_file, speaker_statistics
+    from ser_bnn.data.corpora import load_corpus
+    from ser_bnn.runtime.predict import load_deployed, predict_file, speaker_statistics
 
     t0 = time.perf_counter()
     cfg = Config.load(args.run_dir / "config.json")
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         stats, errors = speaker_statistics(model, paths)
         if errors:
             raise SystemExit(f"unreadable test files: {errors[:2]}")
-        tracker = online.Tracker.start(model.features.n_mels, None, model.min_speech_frames)
+        tracker = Tracker.start(model.features.n_mels, None, model.min_speech_frames)
         empty = NormStats.empty(model.features.n_mels)
         for u, path in zip(utts, paths, strict=True):
             r = predict_file(model, path, fixed=stats)
@@ -146,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         },
         "per_speaker": per_speaker,
         "constants": {
-            "min_stats_frames": online.MIN_STATS_FRAMES,
-            "count_cap": online.COUNT_CAP,
+            "min_stats_frames": speaker.MIN_STATS_FRAMES,
+            "count_cap": speaker.COUNT_CAP,
             "gating": gating.describe(),
         },
         "seconds": round(time.perf_counter() - t0, 1),

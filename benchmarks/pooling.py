@@ -8,7 +8,7 @@ development speakers.
 Each ablation run (`benchmarks/ablation.py`: 4 training speakers, 2 dev speakers drawn with the
 seed, test speakers 12 14 15 16) is loaded with its kept weights; its dev and test speakers'
 speech segments go through the network once, and the same posteriors are pooled per utterance
-with every rule of `ser_bnn.segments.POOLINGS`. The dev columns decide (the default preset's
+with every rule of `ser_bnn.dsp.segments.POOLINGS`. The dev columns decide (the default preset's
 `pooling`); the test columns are reported, never used to choose. Results:
 benchmarks/results/pooling.json.
 """
@@ -23,19 +23,19 @@ from pathlib import Path
 import numpy as np
 
 import ser_bnn  # noqa: F401
+from ser_bnn.atomic import atomic_write_text
 from ser_bnn.errors import SerBnnError
-from ser_bnn.io import atomic_write_text
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pooling.json"
 
 
 def score_run(run_dir: Path, data_dir: str | None) -> dict:
     """UAR % of every pooling rule on the run's dev and test speakers."""
-    from ser_bnn.corpora import load_corpus
-    from ser_bnn.evaluate import decide, speech_posteriors
-    from ser_bnn.normalization import network_inputs
-    from ser_bnn.rundir import load_trained
-    from ser_bnn.segments import POOLINGS
+    from ser_bnn.data.corpora import load_corpus
+    from ser_bnn.data.inputs import network_inputs
+    from ser_bnn.dsp.segments import POOLINGS
+    from ser_bnn.training.evaluate import decide, speech_posteriors
+    from ser_bnn.training.rundir import load_trained
 
     split = json.loads((run_dir / "split.json").read_text())
     model, cfg = load_trained(run_dir)

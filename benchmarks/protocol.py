@@ -38,8 +38,8 @@ from pathlib import Path
 import numpy as np
 
 import ser_bnn  # noqa: F401
-from ser_bnn.corpora.emodb import FIXED_TEST_SPEAKERS, FIXED_TRAIN_SPEAKERS
-from ser_bnn.io import atomic_write_text
+from ser_bnn.atomic import atomic_write_text
+from ser_bnn.data.corpora.emodb import FIXED_TEST_SPEAKERS, FIXED_TRAIN_SPEAKERS
 
 RESULTS = Path(__file__).resolve().parent / "results" / "protocol"
 KEEP = ("uar", "wa", "per_class_recall", "confusion", "labels", "n_test_utterances", "predictions",

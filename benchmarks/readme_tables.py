@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from ser_bnn.io import atomic_write_text  # noqa: E402
+from ser_bnn.atomic import atomic_write_text  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 PAPER = "paper (Zhao et al. 2019, Emo-DB LOSO): BCRNN 79.7, CRNN 80.1, 3-D ACRNN 81.5 % UAR"

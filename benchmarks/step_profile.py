@@ -70,7 +70,7 @@ def read_trace(log_dir: Path) -> tuple[dict[str, float], dict[str, int], dict[st
 def input_pipeline_ms(n_segments: int, batch: int, seed: int = 0) -> float:
     """Milliseconds per step of `train.py`'s data path on one epoch of `n_segments` segments of
     three speed versions: version draw, shuffle, random gain, class weights, per-batch slicing."""
-    from ser_bnn.augment import EpochSampler, random_gain
+    from ser_bnn.data.augment import EpochSampler, random_gain
 
     rng = np.random.default_rng(seed)
     n_utt = n_segments

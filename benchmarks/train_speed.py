@@ -6,14 +6,14 @@
     python benchmarks/train_speed.py --models bcrnn --modes fp32 --profile DIR   # time per model part
     python benchmarks/train_speed.py --preset paper        # the paper's all-binary 128-unit shape
 
-Modes: `fp32` is what `train.py` runs (`ser_bnn.lstm.set_training_fast_paths`: the LSTM input
+Modes: `fp32` is what `train.py` runs (`ser_bnn.nn.lstm.set_training_fast_paths`: the LSTM input
 projection as a MatMul), `fp32-conv` the model as built for export (the 1x1 QuantConv2D: the
 training path before 2026-12-06), `fp32-unrolled` with the LSTM loops unrolled, `xla` the whole
 step under `jit_compile`, `bf16` mixed bfloat16. Each (model, mode, batch) runs in its own process
 (the mixed-precision policy is global): one traced step, then `--steps` timed Adam steps on a
 random batch of `--batch` 3 s segments. Prints seconds per step, milliseconds per training segment
 and the arithmetic rate: GMAC/s = 3 x the model's multiply-accumulates per segment
-(`ser_bnn.summary`; the backward pass costs twice the forward; binary products are float products
+(`ser_bnn.nn.summary`; the backward pass costs twice the forward; binary products are float products
 while training) x batch / s per step, and its share of the ceiling: the float32 rate of one large
 matrix product (`tf.matmul`, 2048 x 2560 by 2560 x 1024: about the LSTM input projection of a
 batch), measured first on the same threads. `--jobs J` runs J copies of each row at once, each
@@ -55,10 +55,10 @@ def one(model_name: str, mode: str, batch: int, steps: int, preset_name: str, pr
     import tensorflow as tf
     import tf_keras as keras
 
-    from ser_bnn.lstm import BinaryLSTM, set_training_fast_paths
-    from ser_bnn.models import build_model
+    from ser_bnn.nn.lstm import BinaryLSTM, set_training_fast_paths
+    from ser_bnn.nn.models import build_model
+    from ser_bnn.nn.summary import model_summary
     from ser_bnn.recipes import preset
-    from ser_bnn.summary import model_summary
 
     if model_name == "matmul":
         gemm(steps)

@@ -43,8 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import ser_bnn  # noqa: E402,F401  (sets TF_USE_LEGACY_KERAS before TensorFlow is imported)
-from ser_bnn.interpreter import LceInterpreter  # noqa: E402
-from ser_bnn.io import atomic_write_text  # noqa: E402
+from ser_bnn.atomic import atomic_write_text  # noqa: E402
+from ser_bnn.runtime.interpreter import LceInterpreter  # noqa: E402
 
 TARGETS = {
     "bcrnn_size_mb": 0.45,
@@ -69,9 +69,9 @@ LCE_SETTINGS = {
 
 def _windows(n_samples: int, data_dir: Path | None) -> np.ndarray:
     """Two different 3 s windows of real speech (Emo-DB) if available, else two synthetic ones."""
-    from ser_bnn.audio import load_audio
     from ser_bnn.config import FeatureConfig
-    from ser_bnn.segments import segment_waveform
+    from ser_bnn.data.audio import load_audio
+    from ser_bnn.dsp.segments import segment_waveform
 
     if data_dir and (data_dir / "wav").is_dir():
         out = [segment_waveform(load_audio(data_dir / "wav" / f), FeatureConfig())[0]
@@ -216,8 +216,8 @@ def chosen_graph(run_dir: Path, unroll: bool = True, shrunk: bool = False) -> Pa
     same graph after `research.speed.shrink.shrink` (same ops, bit-identical outputs; cached too)."""
     from research.speed.shrink import shrink
     from research.speed.speedkit import DEFAULT_CACHE, cache_key, convert_cached, run_fingerprint
+    from ser_bnn.atomic import atomic_write_bytes
     from ser_bnn.export.conversion import load_run, wrap_model
-    from ser_bnn.io import atomic_write_bytes
 
     key = cache_key("variants-v1", run_fingerprint(run_dir), unroll, False)
     path = DEFAULT_CACHE / f"{key}.tflite"
@@ -235,7 +235,7 @@ def chosen_graph(run_dir: Path, unroll: bool = True, shrunk: bool = False) -> Pa
 
 STARTUP = {
     "ser-bnn predict path (no TensorFlow)": (
-        "from ser_bnn.predict import load_deployed\n"
+        "from ser_bnn.runtime.predict import load_deployed\n"
         "m = load_deployed(MODEL)\n"
         "m.interpreter.run(np.zeros(m.interpreter.input_shape, np.float32))\n"
     ),

@@ -34,12 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import ser_bnn  # noqa: E402,F401
-from ser_bnn.audio import load_audio  # noqa: E402
-from ser_bnn.io import atomic_write_text  # noqa: E402
-from ser_bnn.normalization import NormStats  # noqa: E402
-from ser_bnn.online import COUNT_CAP, MIN_STATS_FRAMES, Tracker  # noqa: E402
-from ser_bnn.predict import cut_windows, load_deployed, predict_file, window_output  # noqa: E402
-from ser_bnn.segments import pool_posteriors  # noqa: E402
+from ser_bnn.atomic import atomic_write_text  # noqa: E402
+from ser_bnn.data.audio import load_audio  # noqa: E402
+from ser_bnn.dsp.segments import pool_posteriors  # noqa: E402
+from ser_bnn.dsp.speaker import COUNT_CAP, MIN_STATS_FRAMES  # noqa: E402
+from ser_bnn.dsp.stats import NormStats  # noqa: E402
+from ser_bnn.runtime.predict import cut_windows, load_deployed, predict_file, window_output  # noqa: E402
+from ser_bnn.runtime.tracker import Tracker  # noqa: E402
 
 # 1.2 s, 1.9 s, 2.1 s (PAD chunk before data): one zero-padded window each;
 # 6.0 s (2 windows), 6.8 s, 7.7 s, 9.0 s (3 windows, the last zero-padded).

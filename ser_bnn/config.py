@@ -12,12 +12,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ser_bnn.atomic import atomic_write_text
 from ser_bnn.errors import ConfigError
-from ser_bnn.io import atomic_write_text
 
 NORMS = ("speaker", "global", "segment")
 READOUTS = ("mean", "last")
-# gradient estimators of the activation sign (as ser_bnn.quantizers.ESTIMATORS; no TensorFlow here)
+SPEECH_RULES = ("energy-flatness", "spectral-change")  # the speech rules of ser_bnn.dsp.gating
+# gradient estimators of the activation sign (as ser_bnn.nn.quantizers.ESTIMATORS; no TensorFlow here)
 ESTIMATORS = ("ste", "approx", "swish")
 
 
@@ -44,7 +45,7 @@ class FeatureConfig:
     norm_mean: tuple[float, ...] = ()
     norm_std: tuple[float, ...] = ()
     std_floor: float = 1e-3
-    # the speech rule (ser_bnn.gating.RULES) that decides offline which segments are trained on, which
+    # the speech rule (ser_bnn.dsp.gating.RULES) that decides offline which segments are trained on, which
     # windows make a speaker's statistics and which segments evaluation pools; the exported graph always
     # computes gating.DEPLOYED_RULE. Training stays on the first gate: the deployed rule decides 25 of the
     # 410 clean windows of the fixed split's training speakers (6.1 %) differently, all from speech to not
@@ -71,11 +72,9 @@ class FeatureConfig:
             raise ConfigError("segment_frames and segment_hop_frames must be positive")
         if self.norm not in NORMS:
             raise ConfigError(f"features.norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
-        from ser_bnn.gating import RULES
-
-        if self.speech_rule not in RULES:
+        if self.speech_rule not in SPEECH_RULES:
             raise ConfigError(
-                f"features.speech_rule must be one of {', '.join(RULES)}, got {self.speech_rule!r}"
+                f"features.speech_rule must be one of {', '.join(SPEECH_RULES)}, got {self.speech_rule!r}"
             )
         for name in ("norm_mean", "norm_std"):
             v = getattr(self, name)
@@ -106,8 +105,8 @@ class ModelConfig:
     # direction's outputs, zero-padded steps excluded
     readout: str = "mean"
     fc_units: int = 64
-    # how the binary layers binarize (ser_bnn.layers.BinarizationOptions; the paper: all off):
-    # gradient estimator of the activation sign ("ste", "approx", "swish": ser_bnn.quantizers)
+    # how the binary layers binarize (ser_bnn.nn.layers.BinarizationOptions; the paper: all off):
+    # gradient estimator of the activation sign ("ste", "approx", "swish": ser_bnn.nn.quantizers)
     sign_estimator: str = "ste"
     # a learned per-channel threshold before every activation sign: sign(x - b) (ReActNet's RSign);
     # for the recurrent input sign(h - b), which depends on the output gate where sign(h) = sign(c) does not
@@ -116,13 +115,13 @@ class ModelConfig:
     recurrent_bits: int = 1
     # False: binary inputs with real (clipped) weights, stage 1 of two-stage training (not exportable)
     binary_weights: bool = True
-    # batch normalization inside the recurrence (ser_bnn.lstm.StepNorm) on both products and on c,
+    # batch normalization inside the recurrence (ser_bnn.nn.lstm.StepNorm) on both products and on c,
     # instead of the alpha * beta scales (Ardakani et al., ICLR 2019; Hou et al., NeurIPS 2019)
     recurrent_norm: bool = False
     # on the BiLSTM read-out (only before a float FC layer: a dropped 0 in front of a binary layer
     # would become sign(0) = +1) and before the classifier; training only
     dropout: float = 0.3
-    # utterance decision from its speech segments' posteriors (ser_bnn.segments.pool_posteriors):
+    # utterance decision from its speech segments' posteriors (ser_bnn.dsp.segments.pool_posteriors):
     # "max" per class (paper) or "mean-log" (geometric mean); saved in the export's sidecar
     pooling: str = "max"
 
@@ -220,7 +219,7 @@ class Config:
     labels: tuple[str, ...] = ()
     dataset: str = "emodb"
     # the reader options the corpus was read with (e.g. IEMOCAP {"classes": 4}): evaluate and export
-    # reload it with them (`ser_bnn.corpora.registry`)
+    # reload it with them (`ser_bnn.data.corpora.registry`)
     corpus_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> Config:

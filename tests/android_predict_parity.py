@@ -6,7 +6,7 @@ writes OUT_DIR/*.wav and OUT_DIR/predict_parity.json. tests/test_android_core.py
 into a temporary directory and the Java test `PredictParityTest` (android_demo/core) classifies the same
 WAVs with `WavStream` + `UtteranceClassifier` and must reach the same decisions.
 
-The decisions come from `ser_bnn.predict.predict_file` itself, the CLI's code path: reading and
+The decisions come from `ser_bnn.runtime.predict.predict_file` itself, the CLI's code path: reading and
 resampling (`load_audio`), windowing, dropping all-zero windows, refusing files that are too short
 or all zeros, max-pooling, renormalised scores and notes. Only the network is a stand-in, a
 deterministic function that Java recomputes: softmax of `[50 * mean, 10 * rms, 3 * peak, 1] @ W` per
@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 
 from ser_bnn.config import FeatureConfig  # noqa: E402
 from ser_bnn.errors import AudioError  # noqa: E402
-from ser_bnn.predict import DeployedModel, predict_file  # noqa: E402
+from ser_bnn.runtime.predict import DeployedModel, predict_file  # noqa: E402
 
 LABELS = ["anger", "boredom", "neutral", "sadness"]
 FEATURE_SCALES = [50.0, 10.0, 3.0]
@@ -151,7 +151,8 @@ def write_parity(out_dir: Path) -> Path:
             )
         files.append(entry)
     data = {
-        "generator": "tests/android_predict_parity.py (ser_bnn.predict.predict_file with a stand-in network)",
+        "generator": "tests/android_predict_parity.py "
+        "(ser_bnn.runtime.predict.predict_file with a stand-in network)",
         "labels": LABELS,
         "sample_rate": RATE,
         "window_samples": model.window_samples,

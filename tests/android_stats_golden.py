@@ -7,23 +7,25 @@ writes OUT_DIR/stats_golden.json with its profiles and WAVs beside it. tests/tes
 (android_demo/core) replays it. Everything comes from the Python side's own code:
 
 - `streams`: sequences of window outputs (`window_stats` float32 [3, n_mels], `speech_frames`) fed to
-  `ser_bnn.online.Tracker` (its `update`: `ser_bnn.gating.is_speech`, add, `cap`), from zero
-  statistics or from a profile: per window the model input before it (`online.to_tensor`), which
-  statistics the graph selects (`online.norm_params`), the speech decision, and the statistics after it
-  (float64). One stream runs past `online.COUNT_CAP`, one starts just below it, one has a window whose
-  count row differs between bands (the count is band 0's, as `online.from_tensor` takes it), and
+  `ser_bnn.runtime.tracker.Tracker` (its `update`: `ser_bnn.dsp.gating.is_speech`, add, `cap`), from zero
+  statistics or from a profile: per window the model input before it (`speaker.to_tensor`), which
+  statistics the graph selects (`speaker.norm_params`), the speech decision, and the statistics after it
+  (float64). One stream runs past `speaker.COUNT_CAP`, one starts just below it, one has a window whose
+  count row differs between bands (the count is band 0's, as `speaker.from_tensor` takes it), and
   speech_frames sit on both sides of `MIN_CHANGE_FRAMES` (29, 29.5, 30, 31). No model is involved.
-- `profiles`: a profile written by `online.save_profile` and two that Python reads beyond the writer's
+- `profiles`: a profile written by `save_profile` and two that Python reads beyond the writer's
   format (version 1.0, no n_mels, integers; numeric strings and booleans as values): Java must read them
-  exactly. Unusable profiles with the one-line message `online.load_profile` gives for each (Java must
+  exactly. Unusable profiles with the one-line message `load_profile` gives for each (Java must
   refuse them; where `exact` is true, with the same message), including texts that org.json reads
   differently from Python's json (a byte-order mark, a bare word, NaN / Infinity / 1e400 as object
   members) and values that float() / numpy convert or refuse (null, strings, nested and empty lists).
   `java_profile` names the file the Java test writes from its own statistics after stream
-  `java_profile.stream`; the pytest driver then reads it with `online.load_profile` and compares it with
+  `java_profile.stream`; the pytest driver then reads it with `load_profile` and compares it with
   Python's statistics bit for bit.
-- `roles`: tensor shape sets and what `ser_bnn.model_io.find_roles` makes of them (indices, or the error).
-- `sessions`: `ser_bnn.predict.predict_file`, the CLI's code path, over small WAVs with a stand-in network
+- `roles`: tensor shape sets and what `ser_bnn.runtime.roles.find_roles` makes of them (indices, or the
+  error).
+- `sessions`: `ser_bnn.runtime.predict.predict_file`, the CLI's code path, over small WAVs with a stand-in
+  network
   that has the exported interface (inputs waveform [1, 48000] and speaker_stats [1, 3, 40]; outputs in
   LCE's order speech_frames [1, 1], window_stats [1, 3, 40], probabilities [1, C]), looped over the
   files as `ser-bnn predict [--profile P]` does (each file streams from the profile, or from zero
@@ -51,12 +53,22 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from ser_bnn import gating, online  # noqa: E402
 from ser_bnn.config import FeatureConfig  # noqa: E402
+from ser_bnn.dsp import (  # noqa: E402
+    gating,  # noqa: E402
+    speaker,  # noqa: E402
+)
+from ser_bnn.dsp.stats import NormStats  # noqa: E402
 from ser_bnn.errors import AudioError, SerBnnError  # noqa: E402
-from ser_bnn.model_io import find_roles  # noqa: E402
-from ser_bnn.normalization import NormStats  # noqa: E402
-from ser_bnn.predict import DeployedModel, predict_file  # noqa: E402
+from ser_bnn.runtime.predict import DeployedModel, predict_file  # noqa: E402
+from ser_bnn.runtime.roles import find_roles  # noqa: E402
+from ser_bnn.runtime.tracker import (  # noqa: E402
+    ProfileError,
+    Tracker,
+    load_profile,
+    profile_dict,
+    save_profile,  # noqa: E402
+)
 
 N_MELS = 40
 RATE = 16000
@@ -85,15 +97,15 @@ def _f32(a: np.ndarray) -> list:
 def _window_stats(rng: np.random.Generator, n_frames: int, level: float) -> np.ndarray:
     """float32 [3, N_MELS] statistics of `n_frames` pseudo log-Mel frames around `level`."""
     frames = level + rng.normal(0.0, 1.5, (n_frames, N_MELS)) + np.linspace(1.0, -3.0, N_MELS)
-    return online.to_tensor(NormStats.from_frames(frames))[0]
+    return speaker.to_tensor(NormStats.from_frames(frames))[0]
 
 
 def _run_stream(cfg: FeatureConfig, start: NormStats | None, windows: list[tuple[np.ndarray, float]]) -> dict:
-    tracker = online.Tracker.start(N_MELS, start)
+    tracker = Tracker.start(N_MELS, start)
     rows = []
     for ws, frames in windows:
         before = tracker.tensor()[0]
-        _, _, source = online.norm_params(tracker.stats, cfg)
+        _, _, source = speaker.norm_params(tracker.stats, cfg)
         speech = tracker.update(ws, frames)
         row = {
             "window_stats": _f32(ws),
@@ -135,8 +147,8 @@ def _streams(cfg: FeatureConfig, rng: np.random.Generator, profile_start: NormSt
 
 def _profiles(out: Path, start: NormStats) -> dict:
     good = out / "profile_python.json"
-    online.save_profile(good, start)
-    base = online.profile_dict(start)
+    save_profile(good, start)
+    base = profile_dict(start)
 
     def variant(**changes: Any) -> dict:
         d = dict(base)
@@ -205,21 +217,21 @@ def _profiles(out: Path, start: NormStats) -> dict:
         else:
             p.write_text(json.dumps(content))
         try:
-            online.load_profile(p, N_MELS)
-        except online.ProfileError as e:
+            load_profile(p, N_MELS)
+        except ProfileError as e:
             bad.append({"file": name, "error": str(e), "path_in_error": str(p), "exact": exact})
         else:
             raise AssertionError(f"{name}: Python accepted it")
     # what Python accepts beyond the writer's format: version 1.0, no n_mels, integers
     lenient = out / "profile_lenient.json"
     lenient.write_text(json.dumps({**no_n, "version": 1.0, "count": 1234, "format": "anything"}))
-    st = online.load_profile(lenient, N_MELS)
+    st = load_profile(lenient, N_MELS)
     # float() and np.asarray(..., float) also read numeric strings and booleans
     converted = out / "profile_converted.json"
     sumsq_text = [repr(x) for x in base["sumsq"]]
     sumsq_text[0], sumsq_text[1] = " 1e3 ", True
     converted.write_text(json.dumps({**base, "count": "1234.5", "sumsq": sumsq_text}))
-    st_converted = online.load_profile(converted, N_MELS)
+    st_converted = load_profile(converted, N_MELS)
     return {
         "n_mels": N_MELS,
         "python_profile": {"file": good.name, "stats": _stats(start)},
@@ -294,10 +306,10 @@ class StatsStandIn:
         frames = wave.reshape(-1, FRAME)
         valid = np.any(frames != 0, axis=1)
         raw = np.log(np.mean(frames.reshape(len(frames), N_MELS, FRAME // N_MELS) ** 2, axis=2) + 1e-6)
-        ws = online.to_tensor(NormStats.from_frames(raw[valid]))
+        ws = speaker.to_tensor(NormStats.from_frames(raw[valid]))
         n_speech = float(np.sum(valid & (raw.mean(axis=1) > SPEECH_ENERGY)))
-        st = online.from_tensor(stats_in)
-        if st.count < online.MIN_STATS_FRAMES:
+        st = speaker.from_tensor(stats_in)
+        if st.count < speaker.MIN_STATS_FRAMES:
             mean, std = np.full(N_MELS, DEFAULT_MEAN), np.full(N_MELS, DEFAULT_STD)
         else:
             mean, std = st.mean(), st.std(1e-3)
@@ -370,10 +382,10 @@ def _sessions(out: Path, start: NormStats) -> dict:
     sessions = {}
     for label, profile in (("no_profile", None), ("with_profile", start)):
         # the loop of ser_bnn.commands.predict.run (streaming mode)
-        saved = online.Tracker.start(N_MELS, profile)
+        saved = Tracker.start(N_MELS, profile)
         files = []
         for name, _, hop in wavs:
-            tracker = online.Tracker.start(N_MELS, profile)
+            tracker = Tracker.start(N_MELS, profile)
             interp.calls = []
             entry: dict[str, Any] = {"wav": name, "hop_samples": hop or model.hop_samples}
             try:
@@ -396,8 +408,8 @@ def _sessions(out: Path, start: NormStats) -> dict:
         "window_samples": cfg.segment_samples,
         "sample_rate": RATE,
         "min_speech_frames": gating.MIN_CHANGE_FRAMES,
-        "min_stats_frames": online.MIN_STATS_FRAMES,
-        "count_cap": online.COUNT_CAP,
+        "min_stats_frames": speaker.MIN_STATS_FRAMES,
+        "count_cap": speaker.COUNT_CAP,
         **sessions,
     }
 
@@ -411,7 +423,7 @@ def exported_stats_sidecar(out: Path) -> Path:
     from ser_bnn.config import Config
     from ser_bnn.export.artifact import describe, sidecar, write_artifact
     from ser_bnn.export.conversion import Run
-    from ser_bnn.flatbuffer import TensorInfo
+    from ser_bnn.runtime.flatbuffer import TensorInfo
 
     mean = tuple(float(v) for v in np.linspace(-9.0, -5.0, N_MELS))
     std = tuple(float(v) for v in np.linspace(1.5, 2.5, N_MELS))
@@ -468,10 +480,10 @@ def _stand_in_model(out: Path) -> DeployedModel:
 def fallback_model_golden(emodb: Path, out: Path) -> Path:
     """A golden file in the layout `deploy/make_golden.py` writes for a speaker-statistics model
     (deploy/golden/golden_stats.json), for when no such file exists: the same Emo-DB files, the same
-    per-file stream (make_golden's own `_stream`: ser_bnn.online.Tracker from count 0) and predict_file's
-    posteriors, with the stand-in network of this module instead of an exported model."""
-    from ser_bnn.audio import load_audio
-    from ser_bnn.predict import cut_windows
+    per-file stream (make_golden's own `_stream`: ser_bnn.runtime.tracker.Tracker from count 0) and
+    predict_file's posteriors, with the stand-in network of this module instead of an exported model."""
+    from ser_bnn.data.audio import load_audio
+    from ser_bnn.runtime.predict import cut_windows
 
     sys.path.insert(0, str(ROOT / "deploy"))
     import make_golden  # deploy/make_golden.py, used as is
@@ -511,8 +523,8 @@ def fallback_model_golden(emodb: Path, out: Path) -> Path:
         "hop_samples": model.hop_samples,
         "pooling": "max",
         "stats_rule": {
-            "min_stats_frames": online.MIN_STATS_FRAMES,
-            "count_cap": online.COUNT_CAP,
+            "min_stats_frames": speaker.MIN_STATS_FRAMES,
+            "count_cap": speaker.COUNT_CAP,
             "min_speech_frames": gating.MIN_CHANGE_FRAMES,
             "start": "count 0 for each file",
         },
@@ -529,10 +541,11 @@ def write_stats_golden(out_dir: Path) -> Path:
     rng = np.random.default_rng(11)
     start = NormStats(29950.0, rng.uniform(-9, -5, N_MELS) * 29950.0, rng.uniform(30, 90, N_MELS) * 29950.0)
     data = {
-        "generator": "tests/android_stats_golden.py (ser_bnn.online, ser_bnn.gating, ser_bnn.predict)",
+        "generator": "tests/android_stats_golden.py "
+        "(ser_bnn.runtime.tracker, ser_bnn.dsp.gating, ser_bnn.runtime.predict)",
         "n_mels": N_MELS,
-        "count_cap": online.COUNT_CAP,
-        "min_stats_frames": online.MIN_STATS_FRAMES,
+        "count_cap": speaker.COUNT_CAP,
+        "min_stats_frames": speaker.MIN_STATS_FRAMES,
         "min_speech_frames": gating.MIN_CHANGE_FRAMES,
         "std_floor": cfg.std_floor,
         "streams": _streams(cfg, rng, start),

@@ -37,7 +37,7 @@ def emodb_dir() -> Path:
 @pytest.fixture(scope="session")
 def emodb(emodb_dir: Path):  # noqa: ANN201 - Corpus
     """The real Emo-DB, read once per session (do not modify it)."""
-    from ser_bnn.corpora import load_corpus
+    from ser_bnn.data.corpora import load_corpus
 
     return load_corpus("emodb", emodb_dir)
 
@@ -55,7 +55,7 @@ def iemocap_release(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
 
 def quiet_load(dataset: str, data_dir: Path, **options):  # noqa: ANN003, ANN201 - Corpus
     """`load_corpus` without the warning that a miniature IEMOCAP is not the full release."""
-    from ser_bnn.corpora import load_corpus
+    from ser_bnn.data.corpora import load_corpus
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -94,7 +94,7 @@ def lstm_with_weights(
     seed: int = 0,
 ):  # noqa: ANN201 - (BinaryLSTM, (wx [C, 4H], wh [H, 4H], b [4H]))
     """A built `BinaryLSTM` with random weights (uniform kernels, normal bias) from `seed`."""
-    from ser_bnn.lstm import BinaryLSTM
+    from ser_bnn.nn.lstm import BinaryLSTM
 
     layer = BinaryLSTM(units, binary=binary, go_backwards=go_backwards, readout=readout)
     shape = (None, steps, input_dim)

@@ -22,9 +22,9 @@ TINY_TEST_IDS = (  # 1.2 s to 6.0 s: one to two windows each
 
 def make_tiny_run(run_dir: Path, emodb_dir: Path, cache_dir: Path, binary: bool = True) -> Path:
     from ser_bnn.config import Config, ModelConfig, TrainConfig
-    from ser_bnn.corpora import load_corpus
-    from ser_bnn.splits import Fold
-    from ser_bnn.train import train_fold
+    from ser_bnn.data.corpora import load_corpus
+    from ser_bnn.data.splits import Fold
+    from ser_bnn.training.train import train_fold
 
     corpus = load_corpus("emodb", emodb_dir)
     by_id = {u.id: u for u in corpus.utterances}

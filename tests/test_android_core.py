@@ -3,22 +3,22 @@
 The Java tests compare the core against the Python side:
 - golden vectors: deploy/golden/golden.json when it exists (written from a real exported model);
   otherwise a golden file built here from Python. In that fallback the waveform side is real
-  (soundfile reading of Emo-DB wavs, ser_bnn.segments.window_starts / segment_waveform) and the
+  (soundfile reading of Emo-DB wavs, ser_bnn.dsp.segments.window_starts / segment_waveform) and the
   posteriors are a deterministic stand-in: softmax of a seeded random projection (numpy
   default_rng(0)) of per-window log-energies in 16 chunks, pooled with
-  ser_bnn.segments.max_pool_posteriors. The real goldens replace it once they exist.
+  ser_bnn.dsp.segments.max_pool_posteriors. The real goldens replace it once they exist.
 - a reference file written here: window_starts() for many (n, window, hop) cases, and soundfile's
   frames / sum / abs sum of every Emo-DB wav (the Java WavReader must read all 535 the same way,
   including the four files with a 'PAD ' chunk).
 - MODEL.json and MODEL.labels.txt written by the exporter's own code (ser_bnn.export.artifact), which
   ModelInfo must read as the app does.
 - file-mode parity (tests/android_predict_parity.py): small WAVs and the decisions
-  ser_bnn.predict.predict_file takes for them (with a stand-in network): refusals of too-short and
+  ser_bnn.runtime.predict.predict_file takes for them (with a stand-in network): refusals of too-short and
   all-zero files, dropped all-zero windows, pooled scores, notes. PredictParityTest runs the app's file
   path (WavStream + UtteranceClassifier) over the same WAVs.
 - speaker statistics and gating (tests/android_stats_golden.py): streams of window outputs through
-  ser_bnn.online.Tracker (statistics after every window, bit for bit, the cap, speech decisions),
-  profiles written by online.save_profile and unusable ones with load_profile's messages, find_roles'
+  ser_bnn.runtime.tracker.Tracker (statistics after every window, bit for bit, the cap, speech decisions),
+  profiles written by tracker.save_profile and unusable ones with load_profile's messages, find_roles'
   verdicts, and predict_file's streaming loop with a stand-in network that has the exported interface
   (SpeakerStatsGoldenTest). The Java side writes a profile that Python must read back to the same
   statistics (checked here after the JUnit run). ModelGoldenStatsTest replays
@@ -51,9 +51,9 @@ from android_predict_parity import write_parity
 from android_stats_golden import exported_stats_sidecar, fallback_model_golden, write_stats_golden
 from conftest import require_system
 
-from ser_bnn import online
 from ser_bnn.config import FeatureConfig
-from ser_bnn.segments import max_pool_posteriors, segment_waveform, window_starts
+from ser_bnn.dsp.segments import max_pool_posteriors, segment_waveform, window_starts
+from ser_bnn.runtime import tracker
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "android_demo" / "core"
@@ -144,7 +144,7 @@ def _exported_sidecar(out: Path) -> Path:
     from ser_bnn.config import Config
     from ser_bnn.export.artifact import describe, sidecar, write_artifact
     from ser_bnn.export.conversion import Run
-    from ser_bnn.flatbuffer import TensorInfo
+    from ser_bnn.runtime.flatbuffer import TensorInfo
 
     cfg = Config(labels=tuple(FALLBACK_LABELS))
     waveform = TensorInfo("waveform", (1, cfg.features.segment_samples), "float32")
@@ -249,7 +249,7 @@ def test_java_core_junit(tmp_path, emodb_dir):
     golden_doc = json.loads(stats_golden.read_text())
     java_profile = golden_doc["profiles"]["java_profile"]
     expected = golden_doc["streams"][java_profile["stream"]]["windows"][-1]["after"]
-    got = online.load_profile(profile_out / java_profile["file"], golden_doc["n_mels"])
+    got = tracker.load_profile(profile_out / java_profile["file"], golden_doc["n_mels"])
     assert got.count == expected["count"]
     assert np.array_equal(got.sum, np.array(expected["sum"]))
     assert np.array_equal(got.sumsq, np.array(expected["sumsq"]))

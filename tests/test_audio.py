@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ser_bnn.audio import audio_duration, load_audio
+from ser_bnn.data.audio import audio_duration, load_audio
 from ser_bnn.errors import AudioError, DataError
 
 

@@ -11,10 +11,10 @@ import tensorflow as tf
 
 from ser_bnn.config import Config, ModelConfig
 from ser_bnn.errors import ConfigError
-from ser_bnn.flatbuffer import inspect_tflite
-from ser_bnn.lstm import BinaryLSTMCell
-from ser_bnn.models import build_model
-from ser_bnn.quantizers import binary_quantizer
+from ser_bnn.nn.lstm import BinaryLSTMCell
+from ser_bnn.nn.models import build_model
+from ser_bnn.nn.quantizers import binary_quantizer
+from ser_bnn.runtime.flatbuffer import inspect_tflite
 from tests.test_convert import convert, inputs, interpreter_max_diff, small_config, trained_model
 
 # every exportable option, alone: (model fields, binary products (LceBconv2d) in the flatbuffer)
@@ -152,7 +152,7 @@ def test_recurrent_threshold_lets_the_output_gate_reach_the_signs() -> None:
 
 
 def test_step_norm_uses_batch_statistics_in_training_and_shared_ones_at_inference() -> None:
-    from ser_bnn.lstm import StepNorm
+    from ser_bnn.nn.lstm import StepNorm
 
     norm = StepNorm(steps=4, momentum=0.9)
     norm.build([None, 3])

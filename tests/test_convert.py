@@ -11,8 +11,8 @@ import tf_keras as keras
 
 from ser_bnn.config import Config, FeatureConfig, ModelConfig
 from ser_bnn.errors import ExportError
-from ser_bnn.flatbuffer import inspect_tflite
-from ser_bnn.models import build_model, rebuild_for_export
+from ser_bnn.nn.models import build_model, rebuild_for_export
+from ser_bnn.runtime.flatbuffer import inspect_tflite
 
 T = 40  # frames: small sizes keep conversion fast; the paper sizes are in benchmarks/model_report.py
 FLOAT_MATMULS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ser_bnn.corpora import Corpus, Utterance, load_corpus, summary_table
-from ser_bnn.corpora.emodb import LABELS, load_emodb, official_checksums, parse_name
+from ser_bnn.data.corpora import Corpus, Utterance, load_corpus, summary_table
+from ser_bnn.data.corpora.emodb import LABELS, load_emodb, official_checksums, parse_name
 from ser_bnn.errors import ConfigError, DataError
 
 README_LABEL_COUNTS = {"anger": 127, "boredom": 81, "disgust": 46, "fear": 69, "happiness": 71,

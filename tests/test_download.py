@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ser_bnn.corpora.download import OFFICIAL_URL, download_emodb, verify_emodb_dir
-from ser_bnn.corpora.emodb import load_emodb
+from ser_bnn.data.corpora.download import OFFICIAL_URL, download_emodb, verify_emodb_dir
+from ser_bnn.data.corpora.emodb import load_emodb
 from ser_bnn.errors import DataError
 
 NAMES = ["03a01Fa", "08a01Na", "12a01Wc", "14a07Aa", "16b10Wb"]  # 14a07Aa has the PAD chunk

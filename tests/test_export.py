@@ -41,7 +41,7 @@ def test_export_round_trip_files_and_report(tiny_export: dict, tiny_run: Path) -
     assert sidecar["input"]["shape"] == [1, 48000] and sidecar["output"]["shape"] == [1, len(labels)]
     assert sidecar["features"] == cfg["features"] and sidecar["pooling"] == "max"
     assert sidecar["window_samples"] == sidecar["hop_samples"] == 48000
-    from ser_bnn.interpreter import read_model
+    from ser_bnn.runtime.interpreter import read_model
 
     embedded = json.loads(read_model(data).metadata["ser_bnn"])
     assert embedded["labels"] == labels and embedded["features"] == cfg["features"]
@@ -87,13 +87,13 @@ def test_exported_model_matches_keras_on_real_audio(tiny_export: dict, tiny_run:
                                                     emodb_dir: Path) -> None:
     """Independent of the gate's own code: LCE interpreter vs the Keras model on two real files,
     with the default statistics and with statistics of the speaker's audio."""
-    from ser_bnn.audio import load_audio
+    from ser_bnn.data.audio import load_audio
+    from ser_bnn.dsp.segments import segment_waveform
+    from ser_bnn.dsp.speaker import to_tensor, window_outputs_reference
     from ser_bnn.export import load_run, wrap_model
     from ser_bnn.export.parity_gate import keras_outputs
-    from ser_bnn.interpreter import LceInterpreter
-    from ser_bnn.model_io import find_roles, invoke
-    from ser_bnn.online import to_tensor, window_outputs_reference
-    from ser_bnn.segments import segment_waveform
+    from ser_bnn.runtime.interpreter import LceInterpreter
+    from ser_bnn.runtime.roles import find_roles, invoke
 
     run = load_run(tiny_run)
     keras_model = wrap_model(run.model, run.cfg.features)
@@ -133,7 +133,7 @@ def test_binary_layer_left_in_float_fails_export(tiny_export: dict, tiny_run: Pa
         load_run,
         wrap_model,
     )
-    from ser_bnn.interpreter import read_model
+    from ser_bnn.runtime.interpreter import read_model
 
     run = load_run(tiny_run)
     # The FC layer stays binary in Keras (its kernel is still sign-quantized) but its input
@@ -159,7 +159,7 @@ def test_binary_layer_left_in_float_fails_export(tiny_export: dict, tiny_run: Pa
 def test_parity_gate_refuses_perturbed_model(tiny_export: dict, tiny_run: Path, tmp_path: Path) -> None:
     """The flatbuffer of the trained model against a Keras model whose classifier bias moved."""
     from ser_bnn.export import describe, edge_inputs, finish_export, load_run, wrap_model
-    from ser_bnn.interpreter import read_model
+    from ser_bnn.runtime.interpreter import read_model
 
     flatbuffer = Path(tiny_export["model"]).read_bytes()
     run = load_run(tiny_run)
@@ -209,12 +209,12 @@ class _NearZeroFlip:
     def __init__(self, tiny_export: dict, tiny_run: Path, emodb_dir: Path) -> None:
         import tf_keras as keras
 
-        from ser_bnn.audio import load_audio
+        from ser_bnn.data.audio import load_audio
+        from ser_bnn.dsp.segments import segment_waveform
         from ser_bnn.export import load_run, wrap_model
         from ser_bnn.export.flips import rounding_bound
-        from ser_bnn.interpreter import LceInterpreter
-        from ser_bnn.model_io import find_roles, invoke
-        from ser_bnn.segments import segment_waveform
+        from ser_bnn.runtime.interpreter import LceInterpreter
+        from ser_bnn.runtime.roles import find_roles, invoke
 
         self.flatbuffer = Path(tiny_export["model"]).read_bytes()
         self.run = run = load_run(tiny_run)
@@ -401,7 +401,7 @@ def test_parity_gate_refuses_rounding_flips_whose_outputs_still_differ(zero_chan
 def test_parity_gate_refuses_corrupted_flatbuffer(tiny_export: dict, tiny_run: Path, tmp_path: Path) -> None:
     """Flatbuffer whose classifier weights were altered in place, against the right Keras model."""
     from ser_bnn.export import describe, edge_inputs, finish_export, load_run, wrap_model
-    from ser_bnn.interpreter import read_model
+    from ser_bnn.runtime.interpreter import read_model
 
     run = load_run(tiny_run)
     kernel = run.model.get_layer("classifier").get_weights()[0]  # [fc_units, n_classes]
@@ -423,7 +423,7 @@ def test_parity_gate_refuses_corrupted_flatbuffer(tiny_export: dict, tiny_run: P
 def test_export_logmel_input_variant(tiny_export: dict, tiny_run: Path, emodb_dir: Path,
                                      tmp_path: Path) -> None:
     from ser_bnn.cli import main
-    from ser_bnn.predict import load_deployed, predict_file
+    from ser_bnn.runtime.predict import load_deployed, predict_file
 
     out = tmp_path / "tiny_logmel.tflite"
     code = main(["export", str(tiny_run), "--tflite", "--input", "logmel", "-o", str(out),
@@ -470,7 +470,7 @@ def test_export_writes_savedmodel_when_missing(tiny_run: Path, tmp_path: Path) -
     import tensorflow as tf
 
     from ser_bnn.export import ensure_savedmodel, load_run
-    from ser_bnn.models import load_model
+    from ser_bnn.nn.models import load_model
 
     copy = tmp_path / "run"
     shutil.copytree(tiny_run, copy, ignore=shutil.ignore_patterns("model", "checkpoints", "tb"))

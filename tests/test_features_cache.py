@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 
 from ser_bnn.config import FeatureConfig
-from ser_bnn.corpora.base import Utterance
-from ser_bnn.features import corpus_segments
+from ser_bnn.data.corpora.base import Utterance
+from ser_bnn.data.features import corpus_segments
 
 NAMES = ["03a01Fa", "03a02Nc", "16b10Tb"]
 

@@ -7,8 +7,9 @@ import pytest
 import soundfile as sf
 
 from ser_bnn.config import FeatureConfig
-from ser_bnn.frontend import logmel_reference, make_frontend_layer, mel_matrix
-from ser_bnn.segments import segment_waveform
+from ser_bnn.dsp.logmel import logmel_reference, mel_matrix
+from ser_bnn.dsp.segments import segment_waveform
+from ser_bnn.nn.frontend import make_frontend_layer
 
 FILES = ["03a01Fa.wav", "16b10Tb.wav", "14a07Aa.wav", "11b03Wb.wav"]
 
@@ -88,8 +89,9 @@ def test_frontend_converts_to_builtin_tflite_ops(waves):
 
 
 def test_global_norm_stats_come_from_signal_frames(emodb_dir, tmp_path):
-    from ser_bnn.corpora.base import Utterance
-    from ser_bnn.features import corpus_segments, global_norm_stats
+    from ser_bnn.data.corpora.base import Utterance
+    from ser_bnn.data.features import corpus_segments
+    from ser_bnn.data.inputs import global_norm_stats
 
     utts = [
         Utterance(id=n, path=emodb_dir / "wav" / f"{n}.wav", label="x", speaker=n[:2])

@@ -9,8 +9,8 @@ import pytest
 from conftest import quiet_load
 from iemocap_fixture import build_iemocap
 
-from ser_bnn.audio import load_audio
-from ser_bnn.corpora.iemocap import LABELS_4, LABELS_5, load_iemocap, parse_label_file
+from ser_bnn.data.audio import load_audio
+from ser_bnn.data.corpora.iemocap import LABELS_4, LABELS_5, load_iemocap, parse_label_file
 from ser_bnn.errors import ConfigError, DataError
 
 

@@ -1,4 +1,4 @@
-"""The contract of every layer in ser_bnn/layers.py and ser_bnn/lstm.py, binary and float: its config
+"""The contract of every layer in ser_bnn/nn/layers.py and ser_bnn/nn/lstm.py, binary and float: its config
 round-trips, `compute_output_shape` is the real output shape, and the float twin (`binary=False`)
 computes what plain Keras computes with the same weights."""
 
@@ -12,8 +12,8 @@ import pytest
 import tf_keras as keras
 from conftest import lstm_with_weights
 
-from ser_bnn.layers import BinaryConv2D, BinaryDense, ValidSteps
-from ser_bnn.lstm import BinaryLSTM
+from ser_bnn.nn.layers import BinaryConv2D, BinaryDense, ValidSteps
+from ser_bnn.nn.lstm import BinaryLSTM
 
 B, T, C, H = 2, 6, 3, 4
 X_SEQ = np.random.default_rng(0).normal(size=(B, T, C)).astype(np.float32)

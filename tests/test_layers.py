@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 from conftest import sign
 
-from ser_bnn.layers import BinaryConv2D, BinaryDense, xnor_input_scale
+from ser_bnn.nn.layers import BinaryConv2D, BinaryDense, xnor_input_scale
 
 
 def conv_same_np(x: np.ndarray, w: np.ndarray, pad_value: float) -> np.ndarray:

@@ -8,7 +8,7 @@ import tensorflow as tf
 import tf_keras as keras
 from conftest import lstm_with_weights, sign
 
-from ser_bnn.lstm import BinaryLSTM
+from ser_bnn.nn.lstm import BinaryLSTM
 
 B, T, CX, H = 3, 7, 10, 5
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from ser_bnn.corpora import load_corpus
-from ser_bnn.corpora.manifest import load_manifest
+from ser_bnn.data.corpora import load_corpus
+from ser_bnn.data.corpora.manifest import load_manifest
 from ser_bnn.errors import DataError
 
 SOURCES = [("03a01Fa", "happy", "spk03", "train"), ("03a01Wa", "angry", "spk03", "train"),

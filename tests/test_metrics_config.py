@@ -7,7 +7,7 @@ import pytest
 
 from ser_bnn.config import Config, FeatureConfig, ModelConfig
 from ser_bnn.errors import ConfigError
-from ser_bnn.metrics import confusion_matrix, plot_confusion, scores
+from ser_bnn.training.metrics import confusion_matrix, plot_confusion, scores
 
 
 def test_uar_is_mean_recall_and_wa_is_accuracy(tmp_path):

@@ -11,8 +11,8 @@ import tf_keras as keras
 
 from ser_bnn.config import Config, FeatureConfig, ModelConfig
 from ser_bnn.errors import ConfigError, ExportError, SerBnnError
-from ser_bnn.models import build_model, load_model, rebuild_for_export
-from ser_bnn.summary import format_summary, model_summary
+from ser_bnn.nn.models import build_model, load_model, rebuild_for_export
+from ser_bnn.nn.summary import format_summary, model_summary
 
 EMODB_LABELS = "WLEAFTN"  # Emo-DB emotion letter (6th character of the file name)
 
@@ -54,7 +54,7 @@ def test_name_binary_mismatch_and_bad_values_are_config_errors() -> None:
 
 def test_lstm_class_is_a_parameter_of_the_factory() -> None:
     """Graph variants build the same network with a BinaryLSTM subclass, without patching `models`."""
-    from ser_bnn.lstm import BinaryLSTM
+    from ser_bnn.nn.lstm import BinaryLSTM
 
     class Variant(BinaryLSTM):
         pass
@@ -203,8 +203,8 @@ def _train_steps(
 
 
 def _emodb_features(emodb_dir: Path, per_class: int, cfg: FeatureConfig) -> tuple[np.ndarray, np.ndarray]:
-    from ser_bnn.audio import load_audio
-    from ser_bnn.frontend import logmel_reference
+    from ser_bnn.data.audio import load_audio
+    from ser_bnn.dsp.logmel import logmel_reference
 
     files = sorted((emodb_dir / "wav").glob("*.wav"))
     xs, ys = [], []

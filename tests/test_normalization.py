@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from ser_bnn.config import FeatureConfig
+from ser_bnn.data.inputs import network_inputs
+from ser_bnn.dsp.stats import NormStats, signal_mask, standardize, stats_of
 from ser_bnn.errors import DataError
-from ser_bnn.normalization import NormStats, network_inputs, signal_mask, standardize, stats_of
 
 
 def test_stats_match_numpy_and_merge_like_one_pass() -> None:
@@ -60,7 +61,7 @@ def test_padding_frames_are_left_out_and_stay_zero() -> None:
 
 
 def test_each_speaker_is_standardized_with_their_own_statistics(emodb_dir, tmp_path) -> None:
-    from ser_bnn.corpora.base import Utterance
+    from ser_bnn.data.corpora.base import Utterance
 
     names = ("03a01Fa", "03a04Wc", "03b10Nc", "16b10Tb", "16a01Lb", "16a01Fc")
     utts = [Utterance(n, emodb_dir / "wav" / f"{n}.wav", "x", n[:2]) for n in names]
@@ -79,17 +80,17 @@ def test_each_speaker_is_standardized_with_their_own_statistics(emodb_dir, tmp_p
 
 def test_speaker_statistics_and_pooling_leave_out_windows_without_speech(emodb_dir, tmp_path) -> None:
     """Offline statistics are deployment's: the sum of the NumPy reference's window statistics over
-    the speech windows (`online.window_outputs_reference`, the rule `ser-bnn predict --speaker-norm`
+    the speech windows (`speaker.window_outputs_reference`, the rule `ser-bnn predict --speaker-norm`
     applies). A file with 4 s of +-1 LSB dither appended gets a window without speech, which changes
     neither the statistics nor the pooled decision."""
     import soundfile as sf
 
-    from ser_bnn.audio import load_audio
-    from ser_bnn.corpora.base import Utterance
-    from ser_bnn.gating import is_speech, speech_frames
-    from ser_bnn.normalization import speaker_stats
-    from ser_bnn.online import raw_window, window_outputs_reference
-    from ser_bnn.segments import segment_waveform
+    from ser_bnn.data.audio import load_audio
+    from ser_bnn.data.corpora.base import Utterance
+    from ser_bnn.data.inputs import speaker_stats
+    from ser_bnn.dsp.gating import is_speech, speech_frames
+    from ser_bnn.dsp.segments import segment_waveform
+    from ser_bnn.dsp.speaker import raw_window, window_outputs_reference
 
     cfg = FeatureConfig(norm="speaker")
     rng = np.random.default_rng(0)
@@ -124,8 +125,8 @@ def test_evaluation_pools_only_speech_segments() -> None:
     import tensorflow as tf
     import tf_keras as keras
 
-    from ser_bnn.evaluate import evaluate_segments
-    from ser_bnn.features import SegmentSet
+    from ser_bnn.data.features import SegmentSet
+    from ser_bnn.training.evaluate import evaluate_segments
 
     inp = keras.Input((5, 3))
     model = keras.Model(inp, keras.layers.Lambda(lambda x: tf.nn.softmax(10.0 * tf.reduce_mean(x, 1)))(inp))

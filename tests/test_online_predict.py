@@ -59,11 +59,11 @@ def test_silence_and_white_noise_report_no_speech(tiny_export: dict, emodb_dir: 
 
 def _offline_pooled(run_dir: Path, emodb_dir: Path, ids: tuple[str, ...], cache: Path) -> np.ndarray:
     """Max-pooled posteriors of the evaluation path: one speaker standardized with their statistics
-    over all their audio (ser_bnn.normalization.network_inputs), then the Keras network."""
-    from ser_bnn.corpora import load_corpus
+    over all their audio (ser_bnn.data.inputs.network_inputs), then the Keras network."""
+    from ser_bnn.data.corpora import load_corpus
+    from ser_bnn.data.inputs import network_inputs
     from ser_bnn.export import load_run
-    from ser_bnn.metrics import pool_utterances
-    from ser_bnn.normalization import network_inputs
+    from ser_bnn.training.metrics import pool_utterances
 
     run = load_run(run_dir)
     by_id = {u.id: u for u in load_corpus("emodb", emodb_dir).utterances}
@@ -89,8 +89,8 @@ def test_speaker_norm_equals_offline_standardization(tiny_export: dict, tiny_run
         np.testing.assert_allclose([r["pooled_max"][k] for k in labels], ref, atol=1e-4)
         assert r["emotion"] == labels[int(np.argmax(ref))]
     # the statistics of pass 1 are those of evaluation (every window of these files is speech)
-    from ser_bnn.corpora import load_corpus
-    from ser_bnn.normalization import speaker_stats
+    from ser_bnn.data.corpora import load_corpus
+    from ser_bnn.data.inputs import speaker_stats
 
     by_id = {u.id: u for u in load_corpus("emodb", emodb_dir).utterances}
     cfg = json.loads((tiny_run / "config.json").read_text())["features"]

@@ -49,11 +49,11 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def _keras_pooled(run_dir: Path, waves: list[np.ndarray]) -> list[np.ndarray]:
     """Max-pooled posteriors of the run's Keras model (front end included) per waveform, under the
     streaming rule: each window with the statistics of the speech windows before it in the file."""
+    from ser_bnn.dsp.gating import is_speech
+    from ser_bnn.dsp.segments import segment_waveform
     from ser_bnn.export import load_run, wrap_model
     from ser_bnn.export.parity_gate import keras_outputs
-    from ser_bnn.gating import is_speech
-    from ser_bnn.online import Tracker
-    from ser_bnn.segments import segment_waveform
+    from ser_bnn.runtime.tracker import Tracker
 
     run = load_run(run_dir)
     model = wrap_model(run.model, run.cfg.features)
@@ -71,7 +71,7 @@ def _keras_pooled(run_dir: Path, waves: list[np.ndarray]) -> list[np.ndarray]:
 
 def test_predict_matches_keras_without_tensorflow(tiny_export: dict, tiny_run: Path, emodb_dir: Path,
                                                   tmp_path: Path) -> None:
-    from ser_bnn.audio import load_audio
+    from ser_bnn.data.audio import load_audio
 
     files = [emodb_dir / "wav" / f for f in ("12a02Ac.wav", "08b03Tc.wav")]  # 1.2 s and 9.0 s
     code, out, err, heavy = _predict(tiny_export["model"], *map(str, files), "--json", tmp=tmp_path)
@@ -204,7 +204,7 @@ def test_wrong_model_files(tiny_export: dict, emodb_dir: Path, tmp_path: Path) -
 
 def test_sidecar_optional_metadata_embedded(tiny_export: dict, emodb_dir: Path, tmp_path: Path) -> None:
     """Without MODEL.json and MODEL.labels.txt the metadata embedded by export is used."""
-    from ser_bnn.predict import load_deployed, predict_file
+    from ser_bnn.runtime.predict import load_deployed, predict_file
 
     alone = tmp_path / "alone.tflite"
     shutil.copy(tiny_export["model"], alone)
@@ -221,9 +221,9 @@ GOLDEN = Path(__file__).resolve().parents[1] / "deploy" / "golden" / "golden.jso
 
 def _check_golden(doc: dict, emodb_dir: Path) -> None:
     """The agreed golden format, and its windows recomputed from the real files with the Python code."""
-    from ser_bnn.audio import load_audio
-    from ser_bnn.predict import cut_windows
-    from ser_bnn.segments import pool_posteriors
+    from ser_bnn.data.audio import load_audio
+    from ser_bnn.dsp.segments import pool_posteriors
+    from ser_bnn.runtime.predict import cut_windows
 
     assert {"model", "labels", "sample_rate", "window_samples", "hop_samples", "files"} <= set(doc)
     pooling = doc.get("pooling", "max")
@@ -256,11 +256,11 @@ GOLDEN_STATS = GOLDEN.with_name("golden_stats.json")
 
 
 def _check_stats_stream(doc: dict) -> int:
-    """Replay the streaming rule (ser_bnn.online.Tracker, ser_bnn.gating) over the recorded model outputs
-    of each file (a stream from zero statistics): every `stats_in`, `speech` and `stats_out`. Returns the
-    number of windows classified with a speaker's own statistics (count >= min_stats_frames)."""
-    from ser_bnn.gating import is_speech
-    from ser_bnn.online import Tracker
+    """Replay the streaming rule (ser_bnn.runtime.tracker.Tracker, ser_bnn.dsp.gating) over the recorded model
+    outputs of each file (a stream from zero statistics): every `stats_in`, `speech` and `stats_out`. Returns
+    the number of windows classified with a speaker's own statistics (count >= min_stats_frames)."""
+    from ser_bnn.dsp.gating import is_speech
+    from ser_bnn.runtime.tracker import Tracker
 
     rule, own = doc["stats_rule"], 0
     for f in doc["files"]:
@@ -299,7 +299,7 @@ def test_make_golden_on_tiny_model(tiny_export: dict, emodb_dir: Path, tmp_path:
     assert p.returncode == 0, p.stderr
     doc = json.loads(out.read_text())
     _check_golden(doc, emodb_dir)
-    from ser_bnn.predict import load_deployed, predict_file
+    from ser_bnn.runtime.predict import load_deployed, predict_file
 
     model = load_deployed(tiny_export["model"])
     for f in doc["files"]:
@@ -312,8 +312,8 @@ def test_sidecar_pooling_rule_decides(tiny_export: dict, emodb_dir: Path, tmp_pa
     """A "mean-log" sidecar pools the same window posteriors by their geometric mean; an unknown rule
     is refused when the model is loaded."""
     from ser_bnn.errors import SerBnnError
-    from ser_bnn.export.artifact import sidecar_paths
-    from ser_bnn.predict import load_deployed, predict_file
+    from ser_bnn.runtime.predict import load_deployed, predict_file
+    from ser_bnn.runtime.sidecar import sidecar_paths
 
     src = Path(tiny_export["model"])
     dst = tmp_path / "m.tflite"

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 
-from ser_bnn.quantizers import binary_quantizer, ste_sign, weight_clip
+from ser_bnn.nn.quantizers import binary_quantizer, ste_sign, weight_clip
 
 VALUES = np.array([-3.0, -1.5, -1.0, -0.7, -1e-7, 0.0, 1e-7, 0.3, 1.0, 1.0001, 2.0, 50.0], np.float32)
 

@@ -12,8 +12,8 @@ import pytest
 from conftest import lstm_with_weights
 from test_lstm_cell import CX, H, T, lstm_np
 
-from ser_bnn.layers import ValidSteps
-from ser_bnn.lstm import BinaryLSTM
+from ser_bnn.nn.layers import ValidSteps
+from ser_bnn.nn.lstm import BinaryLSTM
 
 
 def _layer(binary: bool, go_backwards: bool, readout: str, seed: int = 0):

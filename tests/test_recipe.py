@@ -89,7 +89,7 @@ def test_presets_and_validation() -> None:
 
 
 def test_lr_schedule_warms_up_then_decays() -> None:
-    from ser_bnn.train import lr_at
+    from ser_bnn.training.train import lr_at
 
     t = TrainConfig(epochs=10, learning_rate=1e-3, warmup_epochs=2, min_lr_ratio=0.05)
     lrs = [lr_at(t, e) for e in range(10)]
@@ -100,8 +100,8 @@ def test_lr_schedule_warms_up_then_decays() -> None:
 
 def test_weight_decay_skips_binary_latent_weights() -> None:
     from ser_bnn.config import FeatureConfig, ModelConfig
-    from ser_bnn.models import build_model
-    from ser_bnn.train import decayed_weights
+    from ser_bnn.nn.models import build_model
+    from ser_bnn.training.train import decayed_weights
 
     small = {"conv_filters": 4, "lstm_units": 4, "fc_units": 4}
     fc = FeatureConfig(segment_frames=20)
@@ -113,7 +113,7 @@ def test_weight_decay_skips_binary_latent_weights() -> None:
 
 
 def test_distillation_loss_is_tempered_kl() -> None:
-    from ser_bnn.train import distill_loss
+    from ser_bnn.training.losses import distill_loss
 
     rng = np.random.default_rng(0)
     t = rng.dirichlet(np.ones(7), size=4).astype(np.float32)
@@ -129,7 +129,7 @@ def test_distillation_loss_is_tempered_kl() -> None:
 def test_classification_loss_matches_numpy_and_keras() -> None:
     import tf_keras as keras
 
-    from ser_bnn.train import classification_loss
+    from ser_bnn.training.losses import classification_loss
 
     rng = np.random.default_rng(1)
     p = rng.dirichlet(np.ones(7), size=5).astype(np.float32)
@@ -141,7 +141,7 @@ def test_classification_loss_matches_numpy_and_keras() -> None:
 
 
 def test_class_weights_balance() -> None:
-    from ser_bnn.train import class_weights
+    from ser_bnn.training.losses import class_weights
 
     y = np.array([0] * 60 + [1] * 30 + [2] * 10)
     w = class_weights(y, 4)
@@ -151,7 +151,7 @@ def test_class_weights_balance() -> None:
 
 
 def test_gain_shifts_signal_frames_only() -> None:
-    from ser_bnn.augment import random_gain
+    from ser_bnn.data.augment import random_gain
 
     x = np.ones((3, 5, 4), np.float32)
     x[:, 3:] = 0.0
@@ -164,9 +164,9 @@ def test_gain_shifts_signal_frames_only() -> None:
 
 
 def test_linear_floor_beats_chance_on_the_fixed_split(emodb_dir, tmp_path) -> None:
-    from ser_bnn.baseline import floor_for_fold
-    from ser_bnn.corpora import load_corpus
-    from ser_bnn.splits import make_folds
+    from ser_bnn.data.corpora import load_corpus
+    from ser_bnn.data.splits import make_folds
+    from ser_bnn.training.baseline import floor_for_fold
 
     corpus = load_corpus("emodb", emodb_dir)
     fold = make_folds(corpus, "fixed", dev_speakers=2)[0]
@@ -179,7 +179,7 @@ def test_linear_floor_beats_chance_on_the_fixed_split(emodb_dir, tmp_path) -> No
 def test_teacher_that_saw_a_test_speaker_is_refused(tmp_path) -> None:
     import json
 
-    from ser_bnn.train import _teacher
+    from ser_bnn.training.train import _teacher
 
     run = tmp_path / "teacher"
     (run / "loso-03").mkdir(parents=True)
@@ -198,7 +198,7 @@ def test_teacher_of_another_width_cannot_start_the_student(tmp_path, emodb_dir) 
     one line (not a Keras shape error); distilling without the start is allowed."""
     from run_fixture import make_tiny_run
 
-    from ser_bnn.train import _teacher
+    from ser_bnn.training.train import _teacher
 
     run = make_tiny_run(tmp_path / "crnn", emodb_dir, tmp_path / "cache", binary=False)
     tcfg = Config.load(run / "config.json")

@@ -39,7 +39,7 @@ def _train_config(flags: list[str]) -> Config:
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_every_variant_validates_and_builds_its_model(name: str) -> None:
     """A dry run: the variant's config validates and its full-size model builds (no training)."""
-    from ser_bnn.models import build_model
+    from ser_bnn.nn.models import build_model
 
     cfg = variant_config(name, LABELS, **TEACHER)
     model = build_model(cfg)

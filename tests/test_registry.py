@@ -12,10 +12,10 @@ from conftest import quiet_load
 from ser_bnn.cli import build_parser
 from ser_bnn.commands.common import corpus_options
 from ser_bnn.config import Config
-from ser_bnn.corpora import CORPORA, corpus_kind
-from ser_bnn.corpora.iemocap import LABELS_4
+from ser_bnn.data.corpora import CORPORA, corpus_kind
+from ser_bnn.data.corpora.iemocap import LABELS_4
+from ser_bnn.data.splits import make_folds
 from ser_bnn.errors import ConfigError
-from ser_bnn.splits import make_folds
 
 LABELS = ("a", "b", "c", "d")
 
@@ -97,9 +97,9 @@ def test_tuple_options_and_configs_saved_before_options(tmp_path: Path) -> None:
 def test_iemocap_4_class_run_reloads_with_4_classes(
     iemocap_release, tiny_config: Path, feature_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ser_bnn.corpora
+    import ser_bnn.data.corpora
     from ser_bnn.cli import main
-    from ser_bnn.evaluate import evaluate_run
+    from ser_bnn.training.evaluate import evaluate_run
 
     out = tmp_path / "run"
     argv = ["train", "--dataset", "iemocap", "--iemocap-classes", "4", "--data-dir", str(iemocap_release[0])]
@@ -109,8 +109,9 @@ def test_iemocap_4_class_run_reloads_with_4_classes(
     assert cfg.corpus_options == {"classes": 4} and cfg.labels == LABELS_4 and cfg.model.n_classes == 4
 
     calls = []
-    load = ser_bnn.corpora.load_corpus
-    monkeypatch.setattr(ser_bnn.corpora, "load_corpus", lambda *a, **kw: calls.append(kw) or load(*a, **kw))
+    corpora = ser_bnn.data.corpora
+    load = corpora.load_corpus
+    monkeypatch.setattr(corpora, "load_corpus", lambda *a, **kw: calls.append(kw) or load(*a, **kw))
     data = str(iemocap_release[0])
     metrics = evaluate_run(out, data, cache_dir=feature_cache, progress=False)
     assert calls == [{"classes": 4}] and metrics["labels"] == list(LABELS_4)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from ser_bnn.config import FeatureConfig
-from ser_bnn.metrics import pool_utterances
-from ser_bnn.segments import max_pool_posteriors, pool_posteriors, segment_waveform, window_starts
+from ser_bnn.dsp.segments import max_pool_posteriors, pool_posteriors, segment_waveform, window_starts
+from ser_bnn.training.metrics import pool_utterances
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ import pytest
 
 from research.speed.shrink import DATA_ALIGNMENT, anatomy, shrink
 from ser_bnn.errors import ExportError
-from ser_bnn.flatbuffer import parse, read_model, schema
-from ser_bnn.interpreter import LceInterpreter
+from ser_bnn.runtime.flatbuffer import parse, read_model, schema
+from ser_bnn.runtime.interpreter import LceInterpreter
 
 SETTINGS = [
     {},

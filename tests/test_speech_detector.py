@@ -1,5 +1,5 @@
-"""The deployed speech detector (`ser_bnn.gating`, "spectral-change") against its targets: at least
-95 % of the windows of every non-speech family of `ser_bnn.soundsets` rejected, at least 98 % of
+"""The deployed speech detector (`ser_bnn.dsp.gating`, "spectral-change") against its targets: at least
+95 % of the windows of every non-speech family of `ser_bnn.data.soundsets` rejected, at least 98 % of
 clean Emo-DB speech windows kept and 90 % at 10 dB SNR (test speakers of the fixed split, never used
 to calibrate). The full table, with the first gate and webrtcvad: benchmarks/speech_detector.py."""
 
@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ser_bnn import gating, soundsets
 from ser_bnn.config import FeatureConfig
-from ser_bnn.online import raw_window
-from ser_bnn.segments import segment_waveform
+from ser_bnn.data import soundsets
+from ser_bnn.dsp import gating
+from ser_bnn.dsp.segments import segment_waveform
+from ser_bnn.dsp.speaker import raw_window
 
 FC = FeatureConfig()
 TEST_SPEAKERS = ("12", "14", "15", "16")
@@ -32,7 +33,7 @@ def decisions(x: np.ndarray, min_signal: int = 0) -> list[bool]:
 
 @pytest.fixture(scope="module")
 def test_speech(emodb_dir: Path) -> list[np.ndarray]:
-    from ser_bnn.audio import load_audio
+    from ser_bnn.data.audio import load_audio
 
     files = sorted(p for p in (emodb_dir / "wav").glob("*.wav") if p.name[:2] in TEST_SPEAKERS)
     return [load_audio(p, FC.sample_rate) for p in files]

@@ -63,7 +63,7 @@ def test_summarize_and_table():
 
 
 def test_op_executions_counts_loop_bodies_per_step(monkeypatch):
-    import ser_bnn.flatbuffer as fbmod
+    import ser_bnn.runtime.flatbuffer as fbmod
 
     fake = {
         "subgraphs": [
@@ -152,7 +152,7 @@ def test_fused_lstm_computes_the_same_function():
     import tensorflow as tf
     import tf_keras as keras
 
-    from ser_bnn.lstm import BinaryLSTM
+    from ser_bnn.nn.lstm import BinaryLSTM
 
     variants = _load("variants")
     fused_cls = variants.get_fused_lstm_class()

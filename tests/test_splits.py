@@ -8,10 +8,10 @@ import pytest
 import soundfile as sf
 from conftest import quiet_load
 
-from ser_bnn.corpora import load_corpus
-from ser_bnn.corpora.emodb import SPEAKER_GENDER
+from ser_bnn.data.corpora import load_corpus
+from ser_bnn.data.corpora.emodb import SPEAKER_GENDER
+from ser_bnn.data.splits import EMODB_FIXED_TEST, EMODB_FIXED_TRAIN, Fold, make_folds
 from ser_bnn.errors import ConfigError, DataError
-from ser_bnn.splits import EMODB_FIXED_TEST, EMODB_FIXED_TRAIN, Fold, make_folds
 
 
 @pytest.fixture(scope="module")

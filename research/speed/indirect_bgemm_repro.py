@@ -113,7 +113,7 @@ def build_case(name: str, seed: int = 0) -> tuple[Any, bool]:
         inp = keras.Input((12, 32), batch_size=1)
         out = Loop(32, binary=True)(inp)
     elif base == "bcrnn_lstm":
-        from ser_bnn.lstm import BinaryLSTM
+        from ser_bnn.nn.lstm import BinaryLSTM
 
         inp = keras.Input((12, 64), batch_size=1)
         out = BinaryLSTM(16, readout="last")(inp)
@@ -159,8 +159,8 @@ SETTINGS: dict[str, dict[str, Any]] = {
 
 def check_flatbuffer(fb: bytes, settings: dict[str, dict[str, Any]] = SETTINGS) -> dict[str, Any]:
     """{setting: [max |y - y_default| of each call in CALLS]} plus the op counts."""
-    from ser_bnn.flatbuffer import inspect_tflite
-    from ser_bnn.interpreter import LceInterpreter
+    from ser_bnn.runtime.flatbuffer import inspect_tflite
+    from ser_bnn.runtime.interpreter import LceInterpreter
 
     ref = LceInterpreter(fb)
     xs = {"A": _inputs(ref.input_shapes, 1), "B": _inputs(ref.input_shapes, 2)}
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     res = run(tuple(args.cases), tuple(args.model))
     print(format_result(res))
     if args.json:
-        from ser_bnn.io import atomic_write_text
+        from ser_bnn.atomic import atomic_write_text
         atomic_write_text(args.json, json.dumps(res, indent=2) + "\n")
     return 0
 

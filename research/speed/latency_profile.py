@@ -189,7 +189,7 @@ def profile(
     parts: tuple[str, ...] = PART_ORDER,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    from ser_bnn.interpreter import LceInterpreter
+    from ser_bnn.runtime.interpreter import LceInterpreter
 
     wave = speech_windows(1)[0]
     result: dict[str, Any] = {"threads": threads, "runs": runs, "models": {}}
@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     result = profile(models, args.runs, args.threads, xnn, args.cache_dir, tuple(args.parts))
     print(format_profile(result))
     if args.json:
-        from ser_bnn.io import atomic_write_text
+        from ser_bnn.atomic import atomic_write_text
         atomic_write_text(args.json, json.dumps(result, indent=2) + "\n")
     return 0
 

@@ -7,7 +7,7 @@ the BCRNN with its LSTM unrolled (150 steps x 2 directions: about 9,400 ops and 
 it is most of the file. `shrink` rewrites the flatbuffer with:
 
 - the names of tensors dropped, except the subgraphs' inputs and outputs (the names the
-  interpreter and `ser_bnn.predict` see; signature entries keep their own names);
+  interpreter and `ser_bnn.runtime.predict` see; signature entries keep their own names);
 - empty quantization tables dropped (a tensor without one is not quantized, as before);
 - every tensor without data pointing at buffer 0 (the schema's empty buffer) and identical
   constant buffers stored once (constant tensors may share a buffer), buffer data 16-byte aligned
@@ -32,13 +32,13 @@ from typing import Any
 import numpy as np
 
 from ser_bnn.errors import ExportError
-from ser_bnn.flatbuffer import TFLITE_IDENTIFIER, FlatbufferError, RawModel, Reader, parse, schema
+from ser_bnn.runtime.flatbuffer import TFLITE_IDENTIFIER, FlatbufferError, RawModel, Reader, parse, schema
 
 DATA_ALIGNMENT = 16  # constant buffer data start (SIMD loads of weights; LCE 0.16 writes 4-aligned data)
 
 
 def _check(data: bytes) -> RawModel:
-    """The bounds-checked walk of `ser_bnn.flatbuffer.parse`; a one-line ExportError if unsound."""
+    """The bounds-checked walk of `ser_bnn.runtime.flatbuffer.parse`; a one-line ExportError if unsound."""
     if len(data) < 8 or data[4:8] != TFLITE_IDENTIFIER:
         raise ExportError("not a TFLite flatbuffer (missing 'TFL3' identifier)")
     try:

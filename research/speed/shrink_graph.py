@@ -48,7 +48,7 @@ def identical_outputs(a: bytes, b: bytes, windows: np.ndarray, settings: dict[st
                       ) -> dict[str, float]:
     """{setting: max |out_a - out_b|} over all windows and outputs, one interpreter per graph and setting
     called on every window in turn (0.0 = bit-identical)."""
-    from ser_bnn.interpreter import LceInterpreter
+    from ser_bnn.runtime.interpreter import LceInterpreter
 
     out = {}
     for name, opts in settings.items():
@@ -68,7 +68,7 @@ def identical_outputs(a: bytes, b: bytes, windows: np.ndarray, settings: dict[st
 def latencies(graphs: dict[str, bytes], twin: bytes, window: np.ndarray, runs: int) -> dict[str, Any]:
     """1-thread median ms of each graph at each SETTINGS entry and of the twin (default, XNNPACK), timed
     round-robin in one run; "ratio" = ms / the twin's fastest setting."""
-    from ser_bnn.interpreter import LceInterpreter
+    from ser_bnn.runtime.interpreter import LceInterpreter
 
     calls = {}
     for g, data in graphs.items():
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--graph {args.graph}: file not found")
 
     from research.speed.shrink import anatomy, shrink
-    from ser_bnn.io import atomic_write_bytes, atomic_write_text
+    from ser_bnn.atomic import atomic_write_bytes, atomic_write_text
 
     graph = args.graph or run_graph(args.run)
     data = graph.read_bytes()

@@ -9,7 +9,7 @@ deploy/benchmark.py uses them too).
 - `convert_cached`: LCE conversion (tens of seconds each on a loaded 2-core machine) cached on disk
   by a caller-chosen key (run directory, weights file time stamp, variant, part).
 - `op_executions`: operators executed per invocation, counting each WHILE body `steps` times
-  (the op counts of `ser_bnn.flatbuffer.inspect_tflite` count a loop body once).
+  (the op counts of `ser_bnn.runtime.flatbuffer.inspect_tflite` count a loop body once).
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def time_interleaved(
 def op_executions(flatbuffer: bytes, steps: int) -> dict[str, Any]:
     """Operators per invocation: {"static": Counter, "executed": Counter, "while_bodies": n,
     "per_step": Counter}; a WHILE body's ops count `steps` times, its condition `steps + 1` times."""
-    from ser_bnn.flatbuffer import inspect_tflite
+    from ser_bnn.runtime.flatbuffer import inspect_tflite
 
     info = inspect_tflite(flatbuffer)
     static: Counter = Counter()
@@ -212,7 +212,7 @@ def convert_cached(
 
 def run_fingerprint(run_dir: Path) -> tuple[str, float]:
     """(path, mtime of the weights) so a re-trained run is converted again."""
-    from ser_bnn.rundir import WEIGHT_FILES
+    from ser_bnn.training.rundir import WEIGHT_FILES
 
     for w in WEIGHT_FILES:
         if (run_dir / w).is_file():
@@ -242,9 +242,9 @@ def speech_windows(n: int, n_samples: int = 48000, data_dir: Path | None = EMODB
     )
     out: list[np.ndarray] = []
     if files:
-        from ser_bnn.audio import load_audio
         from ser_bnn.config import FeatureConfig
-        from ser_bnn.segments import segment_waveform
+        from ser_bnn.data.audio import load_audio
+        from ser_bnn.dsp.segments import segment_waveform
 
         step = max(1, len(files) // n)
         for f in files[::step][:n]:
@@ -281,7 +281,7 @@ def bconv_weight_sharing(flatbuffer: bytes) -> dict[str, int]:
     """LceBconv2d ops (all subgraphs), the distinct constant buffers their filters use, and the bytes of
     those buffers: an unrolled loop that copied its per-step weights would show as many filter buffers
     as ops."""
-    from ser_bnn.flatbuffer import builtin_op_names, parse
+    from ser_bnn.runtime.flatbuffer import builtin_op_names, parse
 
     raw = parse(flatbuffer)
     names = raw.op_names(builtin_op_names())

@@ -24,7 +24,7 @@ or given with --run RUN_NAME=DIR; or untrained: latency and size only):
 Unrolled and fused variants compute the same function as the run they come from (the parity gate
 compares them with that run's unchanged Keras model), so they have its UAR.
 
-Fused per-step scales (without touching ser_bnn/lstm.py): the binary LSTM step computes
+Fused per-step scales (without touching ser_bnn/nn/lstm.py): the binary LSTM step computes
 z = alpha * beta_t * (P_t + R(h)) + b with beta_t = (C mean|x_t| + H mean|h|) / (C + H). With
 a = alpha / (C + H) (a constant per gate unit) that is z = (S_t + sum|h|) * (a P_t + a R(h)) + b,
 where a P_t and S_t = sum|x_t| are computed for all steps before the loop and the constant
@@ -122,7 +122,7 @@ def get_fused_lstm_class() -> type:
     import tensorflow as tf
     import tf_keras as keras
 
-    from ser_bnn.lstm import BinaryLSTM, pooled_readout
+    from ser_bnn.nn.lstm import BinaryLSTM, pooled_readout
 
     class FusedBinaryLSTM(BinaryLSTM):
         def call(self, inputs: Any, training: bool | None = None) -> tf.Tensor:
@@ -183,7 +183,7 @@ def run_dir_for(name: str, runs: Path = RUNS) -> Path:
 def load_variant(v: Variant, runs: Path = RUNS, seed: int = 0) -> Loaded:
     from ser_bnn.config import Config
     from ser_bnn.export.conversion import load_run
-    from ser_bnn.models import build_model
+    from ser_bnn.nn.models import build_model
 
     def where(name: str) -> Path:
         return run_dir_for(name, runs)
@@ -275,7 +275,7 @@ def measure(
     log: Callable[[str], None] = print,
     runs_dir: Path = RUNS,
 ) -> dict[str, Any]:
-    from ser_bnn.interpreter import LceInterpreter
+    from ser_bnn.runtime.interpreter import LceInterpreter
 
     windows = speech_windows(n_windows)
     rows: dict[str, dict[str, Any]] = {}
@@ -462,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(format_variants(res))
     if args.json:
-        from ser_bnn.io import atomic_write_text
+        from ser_bnn.atomic import atomic_write_text
         atomic_write_text(args.json, json.dumps(res, indent=2) + "\n")
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ser_bnn.corpora.registry import CORPORA, DATA_ENV, DEFAULT_DATASET, corpus_kind
+from ser_bnn.data.corpora.registry import CORPORA, DATA_ENV, DEFAULT_DATASET, corpus_kind
 
 
 def add_data_arguments(p: argparse.ArgumentParser, dataset_required: bool = False) -> None:

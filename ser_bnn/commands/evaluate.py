@@ -23,8 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ser_bnn.evaluate import evaluate_run
-    from ser_bnn.experiment import finish_summary
+    from ser_bnn.training.evaluate import evaluate_run
+    from ser_bnn.training.report import finish_summary
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ser_bnn.errors import SerBnnError
+from ser_bnn.runtime.tracker import Tracker
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,9 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ser_bnn import online
-    from ser_bnn.online import load_profile
-    from ser_bnn.predict import format_table, load_deployed, predict_file, speaker_statistics
+    from ser_bnn.dsp import speaker
+    from ser_bnn.runtime.predict import format_table, load_deployed, predict_file, speaker_statistics
+    from ser_bnn.runtime.tracker import load_profile, save_profile
 
     if args.threads < 1:
         raise SerBnnError(f"--threads must be >= 1, got {args.threads}")
@@ -80,11 +81,11 @@ def run(args: argparse.Namespace) -> int:
         fixed, _ = speaker_statistics(model, args.files, profile)  # unreadable files fail below
         final = fixed
     # streaming: the profile's speaker said every file, so all their speech windows update it
-    saved = online.Tracker.start(model.features.n_mels, profile, model.min_speech_frames)
+    saved = Tracker.start(model.features.n_mels, profile, model.min_speech_frames)
     for f in args.files:
         tracker = (
             None if fixed is not None
-            else online.Tracker.start(model.features.n_mels, profile, model.min_speech_frames)
+            else Tracker.start(model.features.n_mels, profile, model.min_speech_frames)
         )
         try:
             r = predict_file(model, f, hop, tracker=tracker, fixed=fixed, also=saved)
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if fixed is None:
         final = saved.stats
     if args.profile:
-        online.save_profile(args.profile, final)
+        save_profile(args.profile, final)
     if args.json:
         doc = {
             "model": str(model.path),
@@ -116,8 +117,8 @@ def run(args: argparse.Namespace) -> int:
                 "start": None if profile is None else profile.to_dict(),
                 "used": None if fixed is None else fixed.to_dict(),
                 "final": final.to_dict(),
-                "min_stats_frames": online.MIN_STATS_FRAMES,
-                "count_cap": online.COUNT_CAP,
+                "min_stats_frames": speaker.MIN_STATS_FRAMES,
+                "count_cap": speaker.COUNT_CAP,
             }
         print(json.dumps(doc, indent=2))
     elif results:

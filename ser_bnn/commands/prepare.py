@@ -23,8 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ser_bnn.config import Config, TrainConfig
-    from ser_bnn.corpora import corpus_kind, load_corpus, summary_table
-    from ser_bnn.corpora.registry import names_with
+    from ser_bnn.data.corpora import corpus_kind, load_corpus, summary_table
+    from ser_bnn.data.corpora.registry import names_with
 
     t0 = time.perf_counter()
     kind = corpus_kind(args.dataset)
@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     corpus = load_corpus(args.dataset, args.data_dir, **opts)
     print(summary_table(corpus))
     if not args.no_cache:
-        from ser_bnn.features import corpus_segments, default_cache_dir
-        from ser_bnn.normalization import raw_config
+        from ser_bnn.data.features import corpus_segments, default_cache_dir
+        from ser_bnn.dsp.stats import raw_config
 
         cfg = Config().features  # what training computes: raw log-Mel unless the norm is per segment
         cfg = cfg if cfg.norm == "segment" else raw_config(cfg)

@@ -94,7 +94,7 @@ def _flag(dest: str) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ser_bnn.corpora import CORPORA
+    from ser_bnn.data.corpora import CORPORA
     from ser_bnn.recipes import PRESETS, preset
 
     defaults = preset("default")
@@ -182,10 +182,11 @@ def make_config(args: argparse.Namespace, labels: tuple[str, ...]):  # noqa: ANN
 
 
 def run(args: argparse.Namespace) -> int:
-    from ser_bnn.baseline import floor_for_fold
-    from ser_bnn.corpora import corpus_kind, load_corpus
-    from ser_bnn.experiment import finish_summary, train_split
-    from ser_bnn.splits import make_folds
+    from ser_bnn.data.corpora import corpus_kind, load_corpus
+    from ser_bnn.data.splits import make_folds
+    from ser_bnn.training.baseline import floor_for_fold
+    from ser_bnn.training.experiment import train_split
+    from ser_bnn.training.report import finish_summary
 
     corpus = load_corpus(args.dataset, args.data_dir, **corpus_options(args))
     if args.split is None:

@@ -14,21 +14,13 @@ written (`artifact`), each atomically. A failed export leaves nothing new at the
 
 Modules: `conversion` (run loading, fixed-batch rebuild, LCE converter call), `opcheck`,
 `parity_gate` (with `parity_data`, the windows it runs, and `flips`, the judge of sign flips),
-`artifact` (the files and their layout, shared with `ser_bnn.predict`),
+`artifact` (the files and their layout, shared with `ser_bnn.runtime.predict`),
 `pipeline` (`export_run`, `finish_export`).
 """
 
 from __future__ import annotations
 
-from ser_bnn.export.artifact import (
-    METADATA_NAME,
-    SIDECAR_FORMAT,
-    describe,
-    embed_metadata,
-    format_report,
-    read_description,
-    sidecar_paths,
-)
+from ser_bnn.export.artifact import describe, embed_metadata, format_report
 from ser_bnn.export.conversion import (
     INPUT_KINDS,
     Run,
@@ -42,7 +34,8 @@ from ser_bnn.export.opcheck import BinaryLayer, binary_layers, check_binary_ops
 from ser_bnn.export.parity_data import edge_inputs, heldout_windows
 from ser_bnn.export.parity_gate import DEFAULT_TOLERANCE, INTERPRETER_SETTINGS, keras_predict, parity
 from ser_bnn.export.pipeline import default_output, export_run, finish_export
-from ser_bnn.rundir import WEIGHT_FILES
+from ser_bnn.runtime.sidecar import METADATA_NAME, SIDECAR_FORMAT, read_description, sidecar_paths
+from ser_bnn.training.rundir import WEIGHT_FILES
 
 __all__ = [
     "DEFAULT_TOLERANCE",

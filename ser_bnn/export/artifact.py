@@ -2,7 +2,7 @@
 
 Writing (`ser-bnn export`) and reading (`ser-bnn predict`) share this module, so the layout is
 defined once. It imports no TensorFlow: `embed_metadata` needs only the `flatbuffers` package
-and TensorFlow's schema file (see `ser_bnn.flatbuffer.schema`).
+and TensorFlow's schema file (see `ser_bnn.runtime.flatbuffer.schema`).
 
 - The description (`describe`): labels, input/output tensors, front-end parameters, windowing.
   It is embedded in the flatbuffer as metadata entry `METADATA_NAME` and repeated in the
@@ -21,30 +21,15 @@ from typing import Any
 import numpy as np
 
 from ser_bnn import __version__
+from ser_bnn.atomic import atomic_write_bytes, atomic_write_text
 from ser_bnn.config import Config
-from ser_bnn.errors import SerBnnError
 from ser_bnn.export.conversion import Run
-from ser_bnn.flatbuffer import inspect_tflite, read_model, schema
-from ser_bnn.io import atomic_write_bytes, atomic_write_text
-
-METADATA_NAME = "ser_bnn"
-SIDECAR_FORMAT = "ser-bnn-tflite/1"
-
-
-def sidecar_paths(model_path: Path) -> dict[str, Path]:
-    """The files written beside MODEL.tflite: sidecar, labels, report and (optional) float twin."""
-    base = model_path.with_suffix("")
-    return {
-        "sidecar": base.with_name(base.name + ".json"),
-        "labels": base.with_name(base.name + ".labels.txt"),
-        "report": base.with_name(base.name + ".report.json"),
-        "twin": base.with_name(base.name + ".float-twin.tflite"),
-    }
-
+from ser_bnn.runtime.flatbuffer import inspect_tflite, schema
+from ser_bnn.runtime.sidecar import METADATA_NAME, SIDECAR_FORMAT, sidecar_paths
 
 ROLE_DESCRIPTIONS = {
     "waveform": "mono 16 kHz waveform of one window, float32 in [-1, 1]; zero padding must be exact zeros",
-    "logmel": "standardized log-Mel features [frames, mels] of one window (ser_bnn.frontend)",
+    "logmel": "standardized log-Mel features [frames, mels] of one window (ser_bnn.nn.frontend)",
     "speaker_stats": "speaker statistics of the raw log-Mel log(mel + log_offset) over signal frames: "
     "row 0 frame count (same value in every band), row 1 per-band sum, row 2 per-band sum of squares; "
     "count < min_stats_frames (e.g. all zeros) selects the default statistics",
@@ -74,8 +59,8 @@ def describe(cfg: Config, input_kind: str, info_in: Any, info_out: Any) -> dict[
     the probabilities (as before the statistics interface); `inputs` / `outputs` list every tensor
     with its index and role; `speaker_stats` and `gating` give the rules and constants.
     """
-    from ser_bnn import gating, online
-    from ser_bnn.model_io import find_roles
+    from ser_bnn.dsp import gating, speaker
+    from ser_bnn.runtime.roles import find_roles
 
     fc = cfg.features
     ins = list(info_in) if isinstance(info_in, list | tuple) else [info_in]
@@ -115,8 +100,8 @@ def describe(cfg: Config, input_kind: str, info_in: Any, info_out: Any) -> dict[
     if roles.speaker_stats is not None:
         desc["speaker_stats"] = {
             "layout": "[1, 3, n_mels]: count (every band), sum, sum of squares of log(mel + log_offset)",
-            "min_stats_frames": online.MIN_STATS_FRAMES,
-            "count_cap": online.COUNT_CAP,
+            "min_stats_frames": speaker.MIN_STATS_FRAMES,
+            "count_cap": speaker.COUNT_CAP,
             "std_floor": fc.std_floor,
             "rule": "count < min_stats_frames: default mean/std; else mean = sum/count, "
             "std = max(sqrt(max(sumsq/count - mean^2, 0)), std_floor)",
@@ -156,48 +141,6 @@ def _str(v: Any) -> str:
 def embed_description(flatbuffer: bytes, desc: dict[str, Any]) -> bytes:
     """The flatbuffer with `desc` (compact JSON) as its `METADATA_NAME` metadata entry."""
     return embed_metadata(flatbuffer, METADATA_NAME, json.dumps(desc, separators=(",", ":")).encode())
-
-
-def read_description(path: Path, data: bytes) -> tuple[dict[str, Any], str]:
-    """The description of MODEL.tflite (`data` = its bytes) and where it came from: MODEL.json
-    sidecar ("sidecar", its SHA-256 checked), else the embedded metadata ("embedded metadata"),
-    else MODEL.labels.txt ("labels.txt": labels only). The flatbuffer is checked by
-    `read_model` on the way, so truncated or garbled files are refused with one line."""
-    paths = sidecar_paths(path)
-    sidecar, labels_txt = paths["sidecar"], paths["labels"]
-    desc: dict[str, Any] | None = None
-    source = ""
-    if sidecar.is_file():
-        try:
-            desc = json.loads(sidecar.read_text())
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise SerBnnError(f"cannot read sidecar {sidecar}: {e}") from None
-        if not isinstance(desc, dict):
-            raise SerBnnError(f"sidecar {sidecar} is not a JSON object")
-        sha = desc.get("sha256")
-        if sha and sha != hashlib.sha256(data).hexdigest():
-            raise SerBnnError(
-                f"{path} does not match its sidecar {sidecar.name} (SHA-256 differs): "
-                "the model was replaced, truncated or corrupted; export it again"
-            )
-        source = "sidecar"
-    info = read_model(data, str(path))  # refuses truncated/garbled files before the C++ code sees them
-    if desc is None and METADATA_NAME in info.metadata:
-        try:
-            desc = json.loads(info.metadata[METADATA_NAME].decode())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise SerBnnError(f"{path}: unreadable embedded '{METADATA_NAME}' metadata") from None
-        source = "embedded metadata"
-    if desc is None and labels_txt.is_file():
-        labels = [s.strip() for s in labels_txt.read_text(errors="replace").splitlines() if s.strip()]
-        desc = {"labels": labels, "input": {"kind": "waveform"}}
-        source = "labels.txt"
-    if desc is None:
-        raise SerBnnError(
-            f"{path}: no sidecar {sidecar.name}, no embedded ser-bnn metadata and no "
-            f"{labels_txt.name}: cannot tell the labels (is this a ser-bnn export?)"
-        )
-    return desc, source
 
 
 def size_report(flatbuffer: bytes) -> dict[str, Any]:

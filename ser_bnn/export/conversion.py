@@ -18,7 +18,7 @@ from typing import Any
 
 from ser_bnn.config import Config, FeatureConfig
 from ser_bnn.errors import ExportError, SerBnnError
-from ser_bnn.rundir import BEST_WEIGHTS, load_weights, trained_weights
+from ser_bnn.training.rundir import BEST_WEIGHTS, load_weights, trained_weights
 
 INPUT_KINDS = ("waveform", "logmel")
 
@@ -71,7 +71,7 @@ def load_run(run_dir: str | Path) -> Run:
     except (OSError, json.JSONDecodeError):
         raise SerBnnError(f"{run_dir}/split.json is missing or unreadable") from None
 
-    from ser_bnn.models import build_model, load_model, rebuild_for_export
+    from ser_bnn.nn.models import build_model, load_model, rebuild_for_export
 
     model = build_model(cfg, batch_size=1)
     weights = trained_weights(run_dir)
@@ -91,11 +91,11 @@ def ensure_savedmodel(run: Run) -> bool:
     target = run.run_dir / "model"
     if target.exists():
         return False
-    from ser_bnn.models import build_model
+    from ser_bnn.nn.models import build_model
 
     model = build_model(run.cfg)
     model.set_weights(run.model.get_weights())
-    from ser_bnn.rundir import save_savedmodel
+    from ser_bnn.training.rundir import save_savedmodel
 
     save_savedmodel(model, target)
     return True
@@ -144,7 +144,7 @@ def convert(keras_model: Any) -> bytes:
 
 def float_twin_flatbuffer(cfg: Config, input_kind: str) -> bytes:
     """The float CRNN built from the same config (binary off), untrained, converted the same way."""
-    from ser_bnn.models import build_model
+    from ser_bnn.nn.models import build_model
 
     twin_cfg = cfg.replace(model=dataclasses.replace(cfg.model, name="crnn"))
     twin = build_model(twin_cfg, batch_size=1)

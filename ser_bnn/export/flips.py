@@ -135,8 +135,8 @@ def binary_inputs(inner: Any) -> tuple[list[tuple[str, Any]], list[str]]:
     """([(names of the binary layers reading it, tensor)] of every binary layer's input in layer order,
     [binary layers with a learned threshold]): such a layer binarizes x - b, so its LceQuantize input
     is not its Keras input, and it is left unobserved."""
-    from ser_bnn.layers import BinaryConv2D, BinaryDense
-    from ser_bnn.lstm import BinaryLSTM
+    from ser_bnn.nn.layers import BinaryConv2D, BinaryDense
+    from ser_bnn.nn.lstm import BinaryLSTM
 
     found: list[tuple[list[str], Any]] = []
     shifted: list[str] = []
@@ -157,7 +157,7 @@ def binary_inputs(inner: Any) -> tuple[list[tuple[str, Any]], list[str]]:
 
 def lce_quantize_inputs(flatbuffer: bytes) -> list[tuple[int, tuple[int, ...]]]:
     """(tensor index, shape) of the input of every LceQuantize op of the main subgraph, in op order."""
-    from ser_bnn.flatbuffer import schema
+    from ser_bnn.runtime.flatbuffer import schema
 
     model = schema().ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
     codes = [
@@ -177,7 +177,7 @@ def probe_flatbuffer(flatbuffer: bytes, tensors: list[int]) -> bytes:
     """The flatbuffer with `tensors` (main subgraph) appended to the main subgraph's outputs."""
     import flatbuffers
 
-    from ser_bnn.flatbuffer import schema
+    from ser_bnn.runtime.flatbuffer import schema
 
     model = schema().ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
     sg = model.subgraphs[0]
@@ -234,7 +234,7 @@ class FlipProbe:
         }
 
     def _interp(self, setting: str, opts: dict[str, Any]) -> Any:
-        from ser_bnn.interpreter import LceInterpreter
+        from ser_bnn.runtime.interpreter import LceInterpreter
 
         if setting not in self._interpreters:
             self._interpreters[setting] = LceInterpreter(self.probe, **opts)

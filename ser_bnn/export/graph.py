@@ -9,15 +9,15 @@ the speech-frame count out.
              window_stats   [1, 3, n_mels] float32
              speech_frames  [1, 1] float32
 
-`OnlineNormFrontEnd` is the front end of `ser_bnn.frontend.LogMelFrontEnd` (same raw log-Mel and
+`OnlineNormFrontEnd` is the front end of `ser_bnn.nn.frontend.LogMelFrontEnd` (same raw log-Mel and
 signal mask) plus:
 - standardization: `norm="speaker"` with the statistics input and the rule of
-  `ser_bnn.online.norm_params` (count < MIN_STATS_FRAMES: the config's default statistics, with
+  `ser_bnn.dsp.speaker.norm_params` (count < MIN_STATS_FRAMES: the config's default statistics, with
   exactly the old fixed-statistics arithmetic, so count 0 is the single-input model); other norms
   exactly as `LogMelFrontEnd` (the statistics input does not exist);
 - `window_stats`: count / sum / sum of squares of this window's raw log-Mel over its signal frames
-  (layout of `ser_bnn.online.to_tensor`), independent of the statistics input;
-- `speech_frames`: frames that pass the deployed speech rule of `ser_bnn.gating`
+  (layout of `ser_bnn.dsp.speaker.to_tensor`), independent of the statistics input;
+- `speech_frames`: frames that pass the deployed speech rule of `ser_bnn.dsp.gating`
   ("spectral-change": `speech_frames_graph`, tested against `gating.speech_frames`).
 """
 
@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from ser_bnn import gating, online
 from ser_bnn.config import FeatureConfig
+from ser_bnn.dsp import gating, speaker
 
 INPUT_NAMES = ("waveform", "speaker_stats")
 OUTPUT_NAMES = ("probabilities", "window_stats", "speech_frames")
@@ -45,7 +45,7 @@ def get_online_frontend_class():  # noqa: ANN201
     import tensorflow as tf
     import tf_keras as keras
 
-    from ser_bnn.frontend import get_frontend_class
+    from ser_bnn.nn.frontend import get_frontend_class
 
     class OnlineNormFrontEnd(keras.layers.Layer):
         """[waveform(, speaker_stats)] -> (standardized log-Mel, window_stats, speech_frames)."""
@@ -60,7 +60,7 @@ def get_online_frontend_class():  # noqa: ANN201
         def _speaker_standardize(self, logmel: tf.Tensor, valid: tf.Tensor, stats: tf.Tensor) -> tf.Tensor:
             c = self.features
             count = stats[:, 0:1, 0:1]  # [B, 1, 1]
-            use_default = count < float(online.MIN_STATS_FRAMES)
+            use_default = count < float(speaker.MIN_STATS_FRAMES)
             n = tf.maximum(count, 1.0)
             mean_s = stats[:, 1:2, :] / n  # [B, 1, n_mels]
             var = tf.maximum(stats[:, 2:3, :] / n - tf.square(mean_s), 0.0)
@@ -112,7 +112,7 @@ def _box_sum(x, width: int):  # noqa: ANN001, ANN202 - tf.Tensor
 
 def speech_frames_graph(logmel, valid):  # noqa: ANN001, ANN201 - tf.Tensor
     """[B, 1] the deployed rule's speech frames from raw log-Mel [B, T, M] and signal mask [B, T, 1]
-    (`ser_bnn.gating.speech_mask`, "spectral-change")."""
+    (`ser_bnn.dsp.gating.speech_mask`, "spectral-change")."""
     import tensorflow as tf
 
     g = gating

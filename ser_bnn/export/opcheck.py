@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ser_bnn.errors import ExportError
-from ser_bnn.flatbuffer import read_model
+from ser_bnn.runtime.flatbuffer import read_model
 
 FLOAT_MATMULS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "BATCH_MATMUL")
 

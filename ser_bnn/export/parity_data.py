@@ -37,9 +37,9 @@ def heldout_windows(
     run: Run, data_dir: str | Path | None, max_utterances: int | None = None, log: Log = quiet
 ) -> tuple[np.ndarray, list[str]]:
     """All 3 s windows of the run's test utterances (split.json) from the corpus on disk."""
-    from ser_bnn.audio import load_audio
-    from ser_bnn.corpora import load_corpus
-    from ser_bnn.segments import segment_waveform
+    from ser_bnn.data.audio import load_audio
+    from ser_bnn.data.corpora import load_corpus
+    from ser_bnn.dsp.segments import segment_waveform
 
     ids = list(run.split.get("test", []))
     if not ids:
@@ -68,9 +68,9 @@ def speaker_stats_for_parity(
 ) -> dict[str, np.ndarray]:
     """{"speaker_ID": [1, 3, n_mels]}: the statistics of the first test speaker's held-out windows
     (NumPy reference of the graph's window statistics, summed as an app would)."""
-    from ser_bnn.corpora import load_corpus
-    from ser_bnn.normalization import NormStats
-    from ser_bnn.online import to_tensor, window_outputs_reference
+    from ser_bnn.data.corpora import load_corpus
+    from ser_bnn.dsp.speaker import to_tensor, window_outputs_reference
+    from ser_bnn.dsp.stats import NormStats
 
     corpus = load_corpus(run.cfg.dataset, data_dir, **run.cfg.corpus_options)
     speaker_of = {u.id: u.speaker for u in corpus.utterances}

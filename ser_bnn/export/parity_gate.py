@@ -32,12 +32,12 @@ from typing import Any
 
 import numpy as np
 
+from ser_bnn.dsp.gating import is_speech
 from ser_bnn.errors import ExportError
 from ser_bnn.export.flips import ROUNDING_ULPS, FlipJudge
 from ser_bnn.export.parity_data import Log, quiet
-from ser_bnn.gating import is_speech
-from ser_bnn.interpreter import LceInterpreter
-from ser_bnn.model_io import Roles, find_roles, invoke
+from ser_bnn.runtime.interpreter import LceInterpreter
+from ser_bnn.runtime.roles import Roles, find_roles, invoke
 
 # Largest |p_tflite - p_keras| accepted on any window (probabilities in [0, 1]). Measured on a
 # paper-size BCRNN (Emo-DB, 231 held-out utterances = 315 windows + 4 edge inputs):

@@ -10,14 +10,7 @@ import numpy as np
 
 from ser_bnn import __version__
 from ser_bnn.errors import SerBnnError
-from ser_bnn.export.artifact import (
-    describe,
-    embed_description,
-    sidecar,
-    sidecar_paths,
-    size_report,
-    write_artifact,
-)
+from ser_bnn.export.artifact import describe, embed_description, sidecar, size_report, write_artifact
 from ser_bnn.export.conversion import (
     Run,
     check_input_kind,
@@ -31,7 +24,8 @@ from ser_bnn.export.graph import takes_stats
 from ser_bnn.export.opcheck import binary_layers, check_binary_ops
 from ser_bnn.export.parity_data import Log, edge_inputs, heldout_windows, quiet, speaker_stats_for_parity
 from ser_bnn.export.parity_gate import DEFAULT_TOLERANCE, parity
-from ser_bnn.flatbuffer import read_model
+from ser_bnn.runtime.flatbuffer import read_model
+from ser_bnn.runtime.sidecar import sidecar_paths
 
 
 def default_output(run: Run, input_kind: str) -> Path:
@@ -98,7 +92,7 @@ def export_run(
 
     keras_model = wrap_model(run.model, run.cfg.features, input_kind)
     if input_kind == "logmel":
-        from ser_bnn.frontend import make_frontend_layer
+        from ser_bnn.nn.frontend import make_frontend_layer
 
         frontend = make_frontend_layer(run.cfg.features)
         windows = {k: np.asarray(frontend(v)) for k, v in windows.items()}
@@ -148,7 +142,7 @@ def finish_export(
     log(f"op check: {op_check['lce_bconv2d']} LceBconv2d for {op_check['binary_layers']} binary layers")
     par = parity(flatbuffer, keras_model, windows, tolerance, log, speaker_stats)
 
-    from ser_bnn.summary import model_summary
+    from ser_bnn.nn.summary import model_summary
 
     model_size = size_report(flatbuffer)
     summ = model_summary(run.model, run.cfg)
