@@ -86,6 +86,16 @@ def test_doc_links_point_at_files_that_exist() -> None:
             assert path.exists(), f"{rel}: link to {target}, which does not exist"
 
 
+def test_quoted_repository_paths_exist() -> None:
+    """A file or folder of the repository quoted in the user docs (`ser_bnn/dsp/gating.py`,
+    `research/speed/`) exists: modules that move take their docs with them."""
+    top = r"(?:ser_bnn|benchmarks|deploy|research|tests|android_demo|docs|data)/"
+    quoted = re.compile(rf"`({top}[\w./-]*(?:\.(?:py|md|json|txt|sh)|/))`")
+    for rel in DOCS:
+        for path in quoted.findall((ROOT / rel).read_text()):
+            assert (ROOT / path).exists(), f"{rel}: `{path}` does not exist"
+
+
 def test_readme_is_short_and_names_no_removed_option() -> None:
     """Issue 24: a README for users of at most 200 lines, without the options the ablation rejected."""
     readme = (ROOT / "README.md").read_text()
