@@ -145,19 +145,24 @@ def test_lstm_gradients_reach_both_kernels_and_bias(x: np.ndarray) -> None:
         (False, {}),
         (True, {"threshold": True, "estimator": "approx"}),
         (True, {"binary_weights": False}),
+        (True, {"recurrent_bits": 2}),
+        (True, {"norm": True}),
     ],
-    ids=["binary", "float", "threshold-approx", "real-weights"],
+    ids=["binary", "float", "threshold-approx", "real-weights", "recurrent-2bit", "norm"],
 )
 def test_matmul_input_projection_equals_the_convolution(x: np.ndarray, binary: bool, options: dict) -> None:
-    """`matmul_proj` (a training-speed option) gives the same outputs (bit-identical with binary
-    weights: sums of +-1 are exact) and gradients, also with the binarization options; it keeps the
-    1x1 Conv2D out of the graph, and the config (what export rebuilds from) does not carry it."""
+    """`matmul_proj` (a training-speed option: the input projection as one MatMul, and the recurrent
+    product as a MatMul with the quantized W_h computed once per sequence) gives the same outputs
+    (bit-identical with binary weights: sums of +-1 are exact) and gradients, also with the
+    binarization options; it keeps the 1x1 Conv2D out of the graph, and the config (what export
+    rebuilds from) does not carry it."""
     layer, _ = make_layer(binary, False, seed=9)
     if options:
         layer = BinaryLSTM(H, binary=binary, **options)
         layer.build((None, T, CX))
         for w in layer.weights:
-            w.assign(np.random.default_rng(9).uniform(-1, 1, w.shape).astype(np.float32))
+            low = 0.5 if "moving_variance" in w.name else -1.0  # a variance must be positive
+            w.assign(np.random.default_rng(9).uniform(low, 1, w.shape).astype(np.float32))
     xt = tf.constant(x)
 
     def run() -> tuple[np.ndarray, list[np.ndarray]]:

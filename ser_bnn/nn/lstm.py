@@ -93,31 +93,45 @@ class BinaryLSTMCell(BinarizationOptions, keras.layers.Layer):
         inputs: tf.Tensor,
         states: list[tf.Tensor],
         alpha: tf.Tensor | None = None,
+        rec_kernel: tf.Tensor | None = None,
         training: bool | None = None,
     ) -> tuple[tf.Tensor, list[tf.Tensor]]:
         h, c = states[0], states[1]
         if self.norm:
-            z = self._normalized_gates(inputs, self._shifted(h), training)
+            z = self._normalized_gates(inputs, self._shifted(h), rec_kernel, training)
         elif self.binary and self.recurrent_bits == 2:
-            z = self._two_bit_gates(inputs, self._shifted(h), alpha)
+            z = self._two_bit_gates(inputs, self._shifted(h), alpha, rec_kernel)
         else:
-            z = self._gates(inputs, self._shifted(h), alpha)
+            z = self._gates(inputs, self._shifted(h), alpha, rec_kernel)
         zi, zf, zg, zo = tf.split(z, 4, axis=-1)
         c_new = tf.sigmoid(zf) * c + tf.sigmoid(zi) * tf.tanh(zg)
         c_out = self.norms[2](c_new, training=training) if self.norm else c_new
         h_new = tf.sigmoid(zo) * tf.tanh(c_out)
         return h_new, [h_new, c_new]
 
-    def _normalized_gates(self, inputs: tf.Tensor, h: tf.Tensor, training: bool | None) -> tf.Tensor:
+    def _product(self, h: tf.Tensor, rec_kernel: tf.Tensor | None) -> tf.Tensor:
+        """The recurrent product [B, 4H] of `h` [B, H]: the 1x1 QuantConv2D that LCE bit-packs, or,
+        with `rec_kernel` ([H, 4H], training only: the quantized kernel computed once per sequence by
+        `BinaryLSTM`), a MatMul on the same +-1 values (identical sums, no sign of W_h per step)."""
+        if rec_kernel is None:
+            return self.recurrent_proj(h[:, None, None, :])[:, 0, 0, :]
+        q = self.recurrent_proj.input_quantizer
+        return tf.matmul(q(h) if q else h, rec_kernel)
+
+    def _normalized_gates(
+        self, inputs: tf.Tensor, h: tf.Tensor, rec_kernel: tf.Tensor | None, training: bool | None
+    ) -> tf.Tensor:
         """z = N_x(P_t) + N_h(R_t) + b: each product batch-normalized (no alpha, beta scales)."""
-        rec = self.recurrent_proj(h[:, None, None, :])[:, 0, 0, :]
+        rec = self._product(h, rec_kernel)
         proj = inputs[:, : 4 * self.units]
         return self.norms[0](proj, training=training) + self.norms[1](rec, training=training) + self.bias
 
-    def _gates(self, inputs: tf.Tensor, h: tf.Tensor, alpha: tf.Tensor | None) -> tf.Tensor:
+    def _gates(
+        self, inputs: tf.Tensor, h: tf.Tensor, alpha: tf.Tensor | None, rec_kernel: tf.Tensor | None = None
+    ) -> tf.Tensor:
         """Gate pre-activations [B, 4H] with a 1-bit recurrent input (`h` already shifted)."""
         n = 4 * self.units
-        rec = self.recurrent_proj(h[:, None, None, :])[:, 0, 0, :]
+        rec = self._product(h, rec_kernel)
         if not self.binary:
             return inputs + rec + self.bias
         proj, mean_abs_x = inputs[:, :n], inputs[:, n:]
@@ -125,7 +139,9 @@ class BinaryLSTMCell(BinarizationOptions, keras.layers.Layer):
         beta = (self.input_dim * mean_abs_x + self.units * mean_abs_h) / (self.input_dim + self.units)
         return alpha * beta * (proj + rec) + self.bias
 
-    def _two_bit_gates(self, inputs: tf.Tensor, h: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
+    def _two_bit_gates(
+        self, inputs: tf.Tensor, h: tf.Tensor, alpha: tf.Tensor, rec_kernel: tf.Tensor | None = None
+    ) -> tf.Tensor:
         """Gate pre-activations with a 2-bit recurrent input: residual binarization of h_{t-1}.
 
         The 1-bit product approximates [x_t, h] by beta * [sign x_t, sign h]; the second sign plane
@@ -139,8 +155,12 @@ class BinaryLSTMCell(BinarizationOptions, keras.layers.Layer):
         beta = (self.input_dim * mean_abs_x + self.units * mean_abs_h) / (self.input_dim + self.units)
         r = h - beta * self.recurrent_proj.input_quantizer(h)
         mean_abs_r = tf.reduce_mean(tf.abs(r), axis=-1, keepdims=True)
-        rec = self.recurrent_proj(tf.stack([h, r], axis=1)[:, None])[:, 0]  # [B, 2, 4H]
-        return alpha * (beta * (proj + rec[:, 0]) + mean_abs_r * rec[:, 1]) + self.bias
+        if rec_kernel is None:  # one LceBconv2d over both planes
+            rec = self.recurrent_proj(tf.stack([h, r], axis=1)[:, None])[:, 0]  # [B, 2, 4H]
+            rec1, rec2 = rec[:, 0], rec[:, 1]
+        else:
+            rec1, rec2 = self._product(h, rec_kernel), self._product(r, rec_kernel)
+        return alpha * (beta * (proj + rec1) + mean_abs_r * rec2) + self.bias
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -271,7 +291,9 @@ class BinaryLSTM(BinarizationOptions, keras.layers.Layer):
         # run the time loop as unrolled steps instead of a while loop
         self.unroll = False
         # the input projection as one MatMul [B*T, C] x [C, 4H] on the same +-1 values instead of the
-        # 1x1 convolution (identical sums; 9 % less CPU per training step: benchmarks/train_speed.py)
+        # 1x1 convolution, and the recurrent product as a MatMul with sign(W_h) computed once per
+        # sequence instead of at every step (identical sums; 0.91x and a further 0.75x CPU per
+        # training step: benchmarks/train_speed.py, docs/RESULTS.md)
         self.matmul_proj = False
 
     def build(self, input_shape: Any) -> None:
@@ -323,8 +345,10 @@ class BinaryLSTM(BinarizationOptions, keras.layers.Layer):
             proj = tf.concat([proj, valid[:, :, None]], axis=-1)
             states.append(zeros)
 
+        rec_kernel = self._recurrent_kernel() if self.matmul_proj else None
+
         def step(x_t: tf.Tensor, states: list[tf.Tensor]) -> tuple[tf.Tensor, list[tf.Tensor]]:
-            h, new = self.cell(x_t[:, :step_dim], states[:2], alpha=alpha)
+            h, new = self.cell(x_t[:, :step_dim], states[:2], alpha=alpha, rec_kernel=rec_kernel)
             if valid is None:
                 return h, new
             v = x_t[:, step_dim:]
@@ -340,6 +364,13 @@ class BinaryLSTM(BinarizationOptions, keras.layers.Layer):
             input_length=self.time_steps,
         )
         return pooled_readout(self.readout, last, final, valid)
+
+    def _recurrent_kernel(self) -> tf.Tensor:
+        """The recurrent kernel as the cell's QuantConv2D uses it (sign and STE for a binary one),
+        [H, 4H], computed once per sequence instead of at every step (training's fast path)."""
+        with lq.context.quantized_scope(True):
+            kernel = tf.convert_to_tensor(self.cell.recurrent_proj.kernel)
+        return tf.reshape(kernel, [self.units, 4 * self.units])
 
     def _input_matmul(self, inputs: tf.Tensor) -> tf.Tensor:
         """The input projection of `input_proj` as a MatMul: the same quantizers (larq's
