@@ -217,6 +217,9 @@ def render(doc: dict) -> str:
             v = u[r]
             lines.append(f"| {NAMES[r]} | {v['speech_windows']} | {_pct(v['streaming']['uar'])} | "
                          f"{_pct(v['speaker_norm']['uar'])} | {v['streaming']['no_speech']} |")
+        lines += ["", "With the first gate, `--speaker-norm` is the run's offline evaluation (`ser-bnn",
+                  "evaluate`, the rule training used); the deployed rule drops windows with little speech",
+                  "and the decisions pool fewer, cleaner windows. Seed 0 of the default recipe."]
     lines += ["", f"Constants (`gating.describe()`): `{json.dumps(c, sort_keys=True)}`", ""]
     return "\n".join(lines)
 
