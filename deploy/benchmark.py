@@ -1,28 +1,30 @@
-"""Size, latency and start-up benchmark of an exported BCRNN and its float CRNN twin.
+"""Size, latency and start-up of the graph `ser-bnn export` writes, against the float CRNN, same run.
 
-    python deploy/benchmark.py RUN_DIR/export/bcrnn.tflite [--float TWIN.tflite] [--runs 50]
-    python deploy/benchmark.py --run BCRNN_RUN --twin-run CRNN_RUN    # the chosen graph, built from runs
+    python deploy/benchmark.py [BCRNN.tflite] --float CRNN.tflite [--runs 15] [--json OUT]
+    python deploy/benchmark.py [BCRNN.tflite] --make-twin CRNN.tflite   # an untrained CRNN default
+    python deploy/benchmark.py --run BCRNN_RUN --twin-run CRNN_RUN      # research: the unrolled graph
 
-Headline: the chosen configuration (research/speed/SPEED.md): the LSTM unrolled (no WHILE loop, so LCE's
-indirect BGEMM kernels are correct) and, at 1 thread, the fastest LCE setting whose outputs stay
-equal to the default kernels over repeated calls (`HEADLINE_CANDIDATES`), for the BCRNN and for
-the float twin; the two are timed interleaved (round-robin) in the same run, and the ratio
-BCRNN / twin is printed with the machine's load. `--run` converts the chosen graph from a run
-directory (unrolled LSTM; cached like research/speed/variants.py; shrunk by `research.speed.shrink`, which
-halves the unrolled graph's file without changing its ops: research/speed/shrink_graph.py) instead of reading
-an exported file.
+BCRNN defaults to the bundled model (`ser_bnn.pretrained`). Both files are used as exported: every
+input is fed (the waveform window and, for a speaker-statistics input, zeros: the default statistics
+`ser-bnn predict` starts a file with) and every output is compared. `--make-twin PATH` converts the
+float CRNN of the default preset (untrained: weights do not change its ops or its latency; the
+BCRNN's front end, from its sidecar) with the export's converter, if PATH does not exist yet.
 
-For each flatbuffer: file size, and the median latency of one 3 s window (after warm-up)
-with LCE's interpreter (default kernels, indirect BGEMM, XNNPACK) at 1 thread and at all
-cores; the float model also with TensorFlow Lite's own interpreter. Every setting is also
-checked against LCE's default kernels on two different windows (invoked one after the
-other), because a fast setting that is wrong is worse than a slow one.
-Then the start-up cost of `ser-bnn predict` (fresh process to first prediction: wall time and
-peak RSS) without and with TensorFlow imported, and the report's targets.
+HEADLINE: the two shipped graphs at 1 thread with LCE's default kernels (what `ser-bnn predict`
+runs) and with XNNPACK for the float ops (`predict --fast`), all four timed interleaved
+(round-robin) in one run, median of `--runs` calls, and the ratio BCRNN / CRNN per setting. Each
+setting is first checked against the default kernels over repeated calls: a fast setting that is
+wrong is worse than a slow one. The CPU and its vector extensions are printed with the figures.
+Then a per-op profile of the BCRNN (deploy/op_profile.py: where its time goes), a sweep of LCE
+settings and threads per model, and the start-up cost of `ser-bnn predict` (fresh process to the
+first prediction: wall time and peak RSS).
 
 LCE's optimized binary kernels are written for arm64 (Android phones, Raspberry Pi 4). On x86
 the LceBconv2d ops run LCE's reference kernels: the outputs are the same, the latencies are
 not representative of a phone. Measure on the device (lce_benchmark_model or the Android demo).
+
+`--run` (research, research/speed/SPEED.md): the LSTM unrolled (no WHILE loop, so LCE's indirect
+BGEMM kernels are correct) and the fastest correct 1-thread setting for each model (`headline`).
 """
 
 from __future__ import annotations
@@ -42,17 +44,23 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "deploy"))
+
+from benchkit import (  # noqa: E402
+    describe_machine,
+    format_shipped,
+    inputs_for,
+    machine,
+    make_twin,
+    shipped_headline,
+    time_interleaved,
+    worst_diff,
+)
+
 import ser_bnn  # noqa: E402,F401  (sets TF_USE_LEGACY_KERAS before TensorFlow is imported)
 from ser_bnn.atomic import atomic_write_text  # noqa: E402
 from ser_bnn.runtime.interpreter import LceInterpreter  # noqa: E402
 
-TARGETS = {
-    "bcrnn_size_mb": 0.45,
-    "compression_vs_float_twin": 25.0,
-    "binarized_mac_share": 0.99,
-    "parity_top1": 1.0,
-}
-# 1-thread settings the headline picks from: the fastest one that passes `repeated_call_check`.
 HEADLINE_CANDIDATES = {
     "lce default": {},
     "lce xnnpack": {"use_xnnpack": True},
@@ -83,76 +91,29 @@ def _windows(n_samples: int, data_dir: Path | None) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _time(fn, x: np.ndarray, runs: int, warmup: int) -> dict[str, float]:  # noqa: ANN001
-    for _ in range(warmup):
-        fn(x)
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn(x)
-        times.append(time.perf_counter() - t0)
-    return {"median_ms": 1e3 * statistics.median(times), "min_ms": 1e3 * min(times),
-            "p90_ms": 1e3 * float(np.quantile(times, 0.9))}
-
-
-def bench_model(path: Path, windows: np.ndarray, threads: list[int], runs: int, warmup: int,
-                tflite_too: bool) -> dict[str, Any]:
+def bench_model(
+    path: Path, windows: np.ndarray, threads: list[int], runs: int, warmup: int
+) -> dict[str, Any]:
+    """Every LCE setting x thread count for one model (all inputs fed, all outputs compared with
+    the default kernels over repeated calls), timed interleaved."""
     data = path.read_bytes()
-    ref_interp = LceInterpreter(data)
-    shape = ref_interp.input_shape
-    xs = [np.asarray(w, np.float32).reshape(shape) for w in windows]
-    reference = [ref_interp.run(x) for x in xs]
-    rows = []
+    calls, diffs = {}, {}
     for name, opts in LCE_SETTINGS.items():
+        diffs[name] = worst_diff(data, opts, windows) if opts else 0.0
         for n in threads:
-            interp = LceInterpreter(data, num_threads=n, **opts)
-            outs = [interp.run(x) for x in xs]  # in order: the second call exposes stale state
-            diff = max(float(np.abs(o - r).max()) for o, r in zip(outs, reference, strict=True))
-            rows.append({"runtime": name, "threads": n, **_time(interp.run, xs[0], runs, warmup),
-                         "max_abs_diff_vs_default": diff})
-    if tflite_too:
-        import tensorflow as tf
-
-        kinds = tf.lite.experimental.OpResolverType
-        resolvers = {"tf.lite (default, XNNPACK)": kinds.AUTO,
-                     "tf.lite (no delegate)": kinds.BUILTIN_WITHOUT_DEFAULT_DELEGATES}
-        for name, resolver in resolvers.items():
-            for n in threads:
-                it = tf.lite.Interpreter(model_content=data, num_threads=n,
-                                         experimental_op_resolver_type=resolver)
-                it.allocate_tensors()
-                i_idx, o_idx = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
-
-                def run(x: np.ndarray, it=it, i_idx=i_idx, o_idx=o_idx) -> np.ndarray:
-                    it.set_tensor(i_idx, x)
-                    it.invoke()
-                    return it.get_tensor(o_idx)
-
-                outs = [run(x).copy() for x in xs]
-                diff = max(float(np.abs(o - r).max()) for o, r in zip(outs, reference, strict=True))
-                rows.append({"runtime": name, "threads": n, **_time(run, xs[0], runs, warmup),
-                             "max_abs_diff_vs_default": diff})
-    return {"path": str(path), "size_bytes": len(data), "input_shape": list(shape), "latency": rows}
+            it = LceInterpreter(data, num_threads=n, **opts)
+            x = inputs_for(it, windows[0])
+            calls[(name, n)] = lambda it=it, x=x: it.invoke(x)
+    timed = time_interleaved(calls, runs, warmup)
+    rows = [{"runtime": name, "threads": n, **t, "max_abs_diff_vs_default": diffs[name]}
+            for (name, n), t in timed.items()]  # fmt: skip
+    it = LceInterpreter(data)
+    return {"path": str(path), "size_bytes": len(data), "input_shapes": [list(s) for s in it.input_shapes],
+            "output_shapes": [list(s) for s in it.output_shapes], "latency": rows}  # fmt: skip
 
 
-def _inputs_for(interp: LceInterpreter, window: np.ndarray) -> list[np.ndarray]:
-    """The window for the signal input, zeros (default statistics) for a speaker-statistics input."""
-    return [np.asarray(window, np.float32).reshape(s) if int(np.prod(s)) == window.size
-            else np.zeros(s, np.float32) for s in interp.input_shapes]
-
-
-def repeated_call_check(data: bytes, opts: dict[str, Any], windows: np.ndarray, rounds: int = 2) -> float:
-    """Max |output - default kernels' output| over `rounds` passes over `windows` with ONE interpreter
-    (a kernel that is only right on its first call fails), all outputs compared."""
-    ref = LceInterpreter(data)
-    want = [ref.invoke(_inputs_for(ref, w)) for w in windows]
-    interp = LceInterpreter(data, **opts)
-    worst = 0.0
-    for _ in range(rounds):
-        for w, r in zip(windows, want, strict=True):
-            got = interp.invoke(_inputs_for(interp, w))
-            worst = max(worst, *(float(np.abs(g - x).max()) for g, x in zip(got, r, strict=True)))
-    return worst
+_inputs_for = inputs_for  # the research headline's names
+repeated_call_check = worst_diff
 
 
 def headline(models: dict[str, bytes | list[bytes]], windows: np.ndarray, runs: int, warmup: int,
@@ -237,12 +198,12 @@ STARTUP = {
     "ser-bnn predict path (no TensorFlow)": (
         "from ser_bnn.runtime.predict import load_deployed\n"
         "m = load_deployed(MODEL)\n"
-        "m.interpreter.run(np.zeros(m.interpreter.input_shape, np.float32))\n"
+        "m.interpreter.invoke([np.zeros(s, np.float32) for s in m.interpreter.input_shapes])\n"
     ),
     "import larq_compute_engine (pulls TensorFlow)": (
         "import larq_compute_engine as lce\n"
         "it = lce.testing.Interpreter(open(MODEL, 'rb').read())\n"
-        "it.predict(np.zeros(it.input_shapes[0], np.float32))\n"
+        "it.predict([np.zeros(s, np.float32) for s in it.input_shapes])\n"
     ),
 }
 STARTUP_PRELUDE = "import sys\nimport numpy as np\nimport ser_bnn\nMODEL = sys.argv[1]\n"
@@ -273,125 +234,115 @@ def bench_startup(model: Path, repeats: int = 3) -> list[dict[str, Any]]:
     return out
 
 
-def load_now() -> float:
-    return os.getloadavg()[0]
-
-
 def _fmt_latency(result: dict[str, Any]) -> list[str]:
-    lines = [f"{'runtime':<28} {'threads':>7} {'median ms':>10} {'p90 ms':>8} {'max |dp| vs default':>20}"]
+    lines = [f"  {'runtime':<28} {'threads':>7} {'median ms':>10} {'p90 ms':>8} {'max |dp| vs default':>20}"]
     for r in result["latency"]:
         flag = "  WRONG OUTPUTS" if r["max_abs_diff_vs_default"] > 1e-3 else ""
-        lines.append(f"{r['runtime']:<28} {r['threads']:>7} {r['median_ms']:>10.2f} {r['p90_ms']:>8.2f} "
-                     f"{r['max_abs_diff_vs_default']:>20.2e}{flag}")
+        lines.append(f"  {r['runtime']:<28} {r['threads']:>7} {r['median_ms']:>10.2f} {r['p90_ms']:>8.2f} "
+                     f"{r['max_abs_diff_vs_default']:>20.2e}{flag}")  # fmt: skip
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("model", type=Path, nargs="?", default=None,
-                   help="exported BCRNN .tflite (ser-bnn export)")
-    p.add_argument("--run", type=Path, default=None,
-                   help="instead of MODEL: a BCRNN run directory; its chosen graph (unrolled LSTM) is "
-                   "converted (needs --twin-run or --float for the ratio)")
-    p.add_argument("--headline-only", action="store_true",
-                   help="only the headline (chosen setting, BCRNN / twin ratio); no sweep, no start-up")
-    p.add_argument("--unshrunk", action="store_true",
-                   help="with --run: the converter's graph as is (default: shrunk, research.speed.shrink)")
-    p.add_argument("--twin-run", type=Path, default=None, help="with --run: the float twin's run directory")
+                   help="exported BCRNN .tflite (ser-bnn export; default: the bundled model)")
     p.add_argument("--float", dest="float_model", type=Path, default=None,
-                   help="float CRNN twin .tflite (default MODEL.float-twin.tflite, from export --save-twin)")
-    p.add_argument("--runs", type=int, default=20, help="timed runs per setting (median reported)")
+                   help="float CRNN .tflite written by `ser-bnn export` of a CRNN run")
+    p.add_argument("--make-twin", type=Path, default=None, metavar="PATH",
+                   help="without --float: convert the untrained CRNN of the default preset to PATH (kept "
+                   "if it exists; needs the train extra) and compare with it")
+    p.add_argument("--runs", type=int, default=15, help="timed calls per model and setting (median)")
     p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--threads", type=int, nargs="+", default=sorted({1, os.cpu_count() or 1}))
-    p.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "emodb")
+    p.add_argument("--threads", type=int, nargs="+", default=sorted({1, os.cpu_count() or 1}),
+                   help="thread counts of the sweep")
+    p.add_argument("--headline-only", action="store_true",
+                   help="only the headline: no profile, sweep or start-up")
+    p.add_argument("--no-profile", action="store_true", help="skip the per-op profile of the BCRNN")
+    p.add_argument("--no-sweep", action="store_true", help="skip the sweep of LCE settings and threads")
     p.add_argument("--no-startup", action="store_true", help="skip the start-up measurement")
+    p.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "emodb")
     p.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
-    args = p.parse_args(argv)
-    if (args.model is None) == (args.run is None):
-        p.error("give MODEL or --run RUN_DIR (not both)")
+    p.add_argument("--run", type=Path, default=None,
+                   help="research: a BCRNN run directory; its unrolled graph is converted and the fastest "
+                   "correct setting of each model compared (needs --twin-run or --float)")
+    p.add_argument("--unshrunk", action="store_true",
+                   help="with --run: the converter's graph as is (default: shrunk)")
+    p.add_argument("--twin-run", type=Path, default=None, help="with --run: the float twin's run directory")
+    return p
 
+
+def _models(args: argparse.Namespace, p: argparse.ArgumentParser) -> tuple[Path, Path | None]:
     if args.run is not None:
+        if args.model is not None:
+            p.error("give MODEL or --run RUN_DIR (not both)")
         model = chosen_graph(args.run, shrunk=not args.unshrunk)
-        twin = args.float_model or (chosen_graph(args.twin_run) if args.twin_run else Path("/nonexistent"))
+        return model, args.float_model or (chosen_graph(args.twin_run) if args.twin_run else None)
+    if args.model is None:
+        from ser_bnn.pretrained import default_model
+
+        args.model = default_model()
+    if not args.model.is_file():
+        p.error(f"{args.model} not found")
+    if args.float_model is not None and args.make_twin is not None:
+        p.error("give --float or --make-twin, not both")
+    if args.float_model is not None and not args.float_model.is_file():
+        p.error(f"{args.float_model} not found")
+    twin = args.float_model or (make_twin(args.model, args.make_twin) if args.make_twin else None)
+    return args.model, twin
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = _parser()
+    args = p.parse_args(argv)
+    model, twin = _models(args, p)
+    windows = _windows(max(int(np.prod(s)) for s in LceInterpreter(model).input_shapes), args.data_dir)
+    results: dict[str, Any] = {"machine": machine(), "models": {}}
+    print(f"machine: {describe_machine(results['machine'])}")
+    if results["machine"]["load_average"][0] > 0.5 * results["machine"]["cores"]:
+        print("warning: the machine is busy; absolute latencies are inflated (ratios measured in one run "
+              "less so)")
+    files = {"BCRNN": model, **({"CRNN": twin} if twin else {})}
+    for name, path in files.items():
+        it = LceInterpreter(path)
+        print(f"{name}: {path}  {path.stat().st_size:,} B; inputs {[list(s) for s in it.input_shapes]}, "
+              f"outputs {[list(s) for s in it.output_shapes]}")
+    if twin:
+        print(f"size ratio CRNN / BCRNN: {twin.stat().st_size / model.stat().st_size:.1f}x")
+    if args.run is not None:
+        graphs = {"BCRNN": model.read_bytes(), **({"float twin": [twin.read_bytes()]} if twin else {})}
+        if twin and args.twin_run is not None and args.float_model is None:
+            graphs["float twin"].append(chosen_graph(args.twin_run, unroll=False).read_bytes())
+        results["headline"] = headline(graphs, windows, args.runs, args.warmup)
+        print("\n" + "\n".join(format_headline(results["headline"])))
     else:
-        model = args.model
-        twin = args.float_model or model.with_name(model.stem + ".float-twin.tflite")
-    report_path = model.with_name(model.stem + ".report.json")
-    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
-    n = LceInterpreter(model).input_shape[-1]
-    windows = _windows(n, args.data_dir)
+        models = {n: f.read_bytes() for n, f in files.items()}
+        results["headline"] = shipped_headline(models, windows, runs=args.runs, warmup=args.warmup)
+        print("\n" + "\n".join(format_shipped(results["headline"])))
+    if not args.headline_only:
+        _details(args, files, windows, results)
+    if args.json:
+        atomic_write_text(args.json, json.dumps(results, indent=1) + "\n")
+    return 0
 
-    load = os.getloadavg()[0]
-    results: dict[str, Any] = {"machine": f"{os.uname().machine}, {os.cpu_count()} cores",
-                               "load_average_1min": load, "models": {}}
-    print(f"machine: {results['machine']}, load average {load:.1f} at start")
-    if load > 0.5 * (os.cpu_count() or 1):
-        print("warning: the machine is busy; latencies (multi-thread ones above all) are inflated")
-    if os.uname().machine not in ("aarch64", "arm64"):
-        print("note: LCE's optimized binary kernels are for arm64; on this machine LceBconv2d runs LCE's "
-              "reference kernels (same outputs, latency not representative of a phone).")
-    for name, path, tfl in (("BCRNN", model, False), ("float CRNN twin", twin, True)):
-        if args.headline_only:
-            break
-        if not path.is_file():
-            print(f"\n{name}: {path} not found (export with --save-twin or pass --float)")
-            continue
-        r = bench_model(path, windows, args.threads, args.runs, args.warmup, tfl)
-        results["models"][name] = r
-        print(f"\n{name}: {path}  {r['size_bytes']:,} B ({r['size_bytes'] / 1e6:.3f} MB, "
-              f"{r['size_bytes'] / 2**20:.3f} MiB), input {r['input_shape']}")
-        print("\n".join(_fmt_latency(r)))
 
-    if twin.is_file():
-        # the twin at its best: with --twin-run, its unrolled graph and its WHILE graph both compete
-        twin_graphs = [twin.read_bytes()]
-        if args.run is not None and args.twin_run is not None and args.float_model is None:
-            twin_graphs.append(chosen_graph(args.twin_run, unroll=False).read_bytes())
-        results["headline"] = headline({"BCRNN": model.read_bytes(), "float twin": twin_graphs},
-                                       windows, args.runs, args.warmup)
-    else:
-        results["headline"] = headline({"BCRNN": model.read_bytes()}, windows, args.runs, args.warmup)
-    print("\n" + "\n".join(format_headline(results["headline"])))
+def _details(args: argparse.Namespace, files: dict[str, Path], windows: np.ndarray, results: dict) -> None:
+    if not args.no_profile:
+        from op_profile import format_profile, profile_ops
 
-    if not args.no_startup and not args.headline_only:
-        results["startup"] = bench_startup(model)
+        results["profile"] = profile_ops(files["BCRNN"].read_bytes(), windows[0], runs=max(5, args.runs // 2))
+        print("\nBCRNN, " + format_profile(results["profile"]))
+    if not args.no_sweep:
+        for name, path in files.items():
+            r = bench_model(path, windows, args.threads, args.runs, args.warmup)
+            results["models"][name] = r
+            print(f"\n{name}: LCE settings x threads, interleaved")
+            print("\n".join(_fmt_latency(r)))
+    if not args.no_startup:
+        results["startup"] = bench_startup(files["BCRNN"])
         print(f"\n{'start-up to first prediction':<48} {'wall s':>7} {'peak RSS MB':>12}")
         for s in results["startup"]:
             print(f"{s['case']:<48} {s['median_wall_s']:>7.2f} {s['peak_rss_mb']:>12.0f}")
-
-    # targets
-    print("\ntargets")
-    head = results["headline"]["models"]
-    size = results["models"].get("BCRNN", head.get("BCRNN", {})).get("size_bytes")
-    twin_size = results["models"].get("float CRNN twin", head.get("float twin", {})).get("size_bytes")
-    rows = []
-    if size:
-        rows.append(("BCRNN flatbuffer <= 0.45 MB", f"{size / 1e6:.3f} MB = {size / 2**20:.3f} MiB",
-                     size / 1e6 <= TARGETS["bcrnn_size_mb"]))
-    if size and twin_size:
-        ratio = twin_size / size
-        rows.append(("compression vs float twin >= 25x", f"{ratio:.1f}x",
-                     ratio >= TARGETS["compression_vs_float_twin"]))
-    share = report.get("summary", {}).get("binary_mac_share")
-    if share is not None:
-        rows.append(("binarized share of MACs >= 99 %", f"{100 * share:.3f} %",
-                     share >= TARGETS["binarized_mac_share"]))
-    par = report.get("parity", {}).get("settings", {})
-    if par:
-        top1 = min(r["top1_agreement"] for r in par.values())
-        worst = max(r["max_abs_diff"] for r in par.values())
-        rows.append(("parity top-1 100 %", f"{100 * top1:.1f} % (max |dp| {worst:.1e}, "
-                     f"{report['parity']['windows']} windows)", top1 >= TARGETS["parity_top1"]))
-    ratio = results["headline"].get("ratio")
-    if ratio is not None:
-        rows.append(("latency BCRNN / twin <= 1.0 (headline)", f"{ratio:.2f} (load {load_now():.1f})",
-                     ratio <= 1.0))
-    for k, v, ok in rows:
-        print(f"  {k:<36} {v:<40} {'met' if ok else 'NOT MET'}")
-    results["targets"] = [{"target": k, "value": v, "met": ok} for k, v, ok in rows]
-    if args.json:
-        atomic_write_text(args.json, json.dumps(results, indent=2) + "\n")
-    return 0
 
 
 if __name__ == "__main__":
