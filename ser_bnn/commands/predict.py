@@ -1,4 +1,7 @@
-"""`ser-bnn predict MODEL.tflite FILE [FILE ...]`: emotion of each audio file (no TensorFlow)."""
+"""`ser-bnn predict [MODEL.tflite] FILE [FILE ...]`: emotion of each audio file (no TensorFlow).
+
+Without a model (no `--model PATH`, and the first argument not a `.tflite`) the bundled pretrained
+BCRNN is used (`ser_bnn.pretrained`, docs/MODEL_CARD.md)."""
 
 from __future__ import annotations
 
@@ -12,12 +15,19 @@ from ser_bnn.runtime.tracker import Tracker
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="exported .tflite (MODEL.json beside it gives labels and front end)")
     p.add_argument(
         "files",
         nargs="+",
         metavar="FILE",
-        help="audio files: wav, flac, ogg, ... any rate, mono or stereo, any length",
+        help="audio files: wav, flac, ogg, ... any rate, mono or stereo, any length; a first argument "
+        "ending in .tflite is the model (as --model)",
+    )
+    p.add_argument(
+        "--model",
+        default=None,
+        metavar="PATH",
+        help="exported .tflite, MODEL.json beside it gives labels and front end (default: the bundled "
+        "BCRNN trained on Emo-DB, docs/MODEL_CARD.md)",
     )
     p.add_argument(
         "--json",
@@ -51,6 +61,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def model_and_files(model: str | None, files: list[str]) -> tuple[str, list[str]]:
+    """The model path (--model, a first argument ending in .tflite, else the bundled one) and the
+    audio files."""
+    if files and files[0].lower().endswith(".tflite"):
+        if model is not None:
+            raise SerBnnError(f"two models given: --model {model} and {files[0]}")
+        model, files = files[0], files[1:]
+    if not files:
+        raise SerBnnError("no audio file given")
+    if model is None:
+        from ser_bnn.pretrained import default_model
+
+        model = str(default_model())
+    return model, files
+
+
 def run(args: argparse.Namespace) -> int:
     from ser_bnn.dsp import speaker
     from ser_bnn.runtime.predict import format_table, load_deployed, predict_file, speaker_statistics
@@ -58,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads < 1:
         raise SerBnnError(f"--threads must be >= 1, got {args.threads}")
+    args.model, args.files = model_and_files(args.model, args.files)
     model = load_deployed(args.model, num_threads=args.threads, fast=args.fast)
     hop = None
     if args.hop is not None:
