@@ -2,8 +2,9 @@
 
 The build uses Debian's aapt, dx (dalvik-exchange), zipalign, apksigner and the API 23 android.jar
 (libandroid-23-java); the TFLite Interpreter is a compile-only stub, so this APK cannot run inference.
-The test packages a real (tiny) TFLite model with labels and JSON sidecar through tools/copy_model.sh
-and checks: aapt's badging (package, launcher activity, RECORD_AUDIO, SDK levels), apksigner's
+The test packages what tools/copy_model.sh copies by default, the bundled pretrained model
+(ser_bnn/pretrained/: .tflite, labels and JSON sidecar), and checks:
+aapt's badging (package, launcher activity, RECORD_AUDIO, SDK levels), apksigner's
 verification, the model stored uncompressed and 4-byte aligned (so the app can memory-map it), and
 the dex: app and core classes present, no org.tensorflow classes (the stub stays out of the dex) and
 no org.json classes (the core's JSON parser is the device's, from android.jar).
@@ -22,14 +23,12 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-import numpy as np
-import pytest
 from conftest import require_system
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "android_demo"
 ANDROID_JAR = Path("/usr/lib/android-sdk/platforms/android-23/android.jar")
-LABELS = ["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"]
+BUNDLED = ROOT / "ser_bnn" / "pretrained"
 
 
 def _missing_tools() -> list[str]:
@@ -43,23 +42,6 @@ def _missing_tools() -> list[str]:
     return missing
 
 
-
-
-def _tiny_tflite(path: Path) -> None:
-    """A real TFLite model with the exported interface: float32 [1, 48000] -> probabilities [1, 7]."""
-    import tensorflow as tf  # imported here: only this test needs TensorFlow
-
-    rng = np.random.default_rng(0)
-    w = tf.constant(rng.standard_normal((300, len(LABELS))).astype(np.float32))
-
-    @tf.function(input_signature=[tf.TensorSpec([1, 48000], tf.float32)])
-    def model(wave):
-        frames = tf.reshape(wave, [1, 300, 160])
-        energy = tf.math.log(tf.reduce_mean(tf.square(frames), axis=2) + 1e-6)
-        return tf.nn.softmax(tf.matmul(energy, w))
-
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([model.get_concrete_function()], model)
-    path.write_bytes(converter.convert())
 
 
 def _dex_class_names(dex: bytes) -> list[str]:
@@ -84,18 +66,6 @@ def _dex_class_names(dex: bytes) -> list[str]:
     return names
 
 
-@pytest.fixture(scope="module")
-def export_dir(tmp_path_factory) -> Path:
-    """What `ser-bnn export` writes: MODEL.tflite, MODEL.labels.txt, MODEL.json."""
-    d = tmp_path_factory.mktemp("export")
-    _tiny_tflite(d / "tiny.tflite")
-    (d / "tiny.labels.txt").write_text("\n".join(LABELS) + "\n")
-    (d / "tiny.json").write_text(
-        json.dumps({"labels": LABELS, "sample_rate": 16000, "window_samples": 48000})
-    )
-    return d
-
-
 def test_copy_model_rejects_a_model_without_sidecar(tmp_path):
     (tmp_path / "lonely.tflite").write_bytes(b"TFL3")
     r = subprocess.run(
@@ -113,14 +83,13 @@ def test_copy_model_rejects_a_model_without_sidecar(tmp_path):
     assert not (tmp_path / "a").exists()
 
 
-def test_debian_apk_build(tmp_path, export_dir, emodb_dir):
+def test_debian_apk_build(tmp_path, emodb_dir):
     require_system(_missing_tools(), "sudo bash android_demo/tools/install_debian_deps.sh")
     assets = tmp_path / "assets"
     sample = emodb_dir / "wav" / "03a01Fa.wav"
-    copied = subprocess.run(
+    copied = subprocess.run(  # no model given: the bundled one
         [
             str(DEMO / "tools" / "copy_model.sh"),
-            str(export_dir / "tiny.tflite"),
             "--sample",
             str(sample),
             "--assets",
@@ -168,9 +137,11 @@ def test_debian_apk_build(tmp_path, export_dir, emodb_dir):
             f.seek(model.header_offset + 26)
             name_len, extra_len = struct.unpack("<HH", f.read(4))
         assert (model.header_offset + 30 + name_len + extra_len) % 4 == 0  # zipalign -p 4
-        assert z.read("assets/model.tflite") == (export_dir / "tiny.tflite").read_bytes()
-        assert z.read("assets/model.labels.txt").decode().split() == LABELS
-        assert json.loads(z.read("assets/model.json"))["labels"] == LABELS
+        assert z.read("assets/model.tflite") == (BUNDLED / "bcrnn-emodb.tflite").read_bytes()
+        labels = (BUNDLED / "bcrnn-emodb.labels.txt").read_text().split()
+        assert z.read("assets/model.labels.txt").decode().split() == labels
+        sidecar = json.loads((BUNDLED / "bcrnn-emodb.json").read_text())
+        assert json.loads(z.read("assets/model.json")) == sidecar
         assert z.read("assets/sample.wav") == sample.read_bytes()
         classes = _dex_class_names(z.read("classes.dex"))
     for needed in (

@@ -9,7 +9,8 @@
 #
 # Usage: tools/build_apk_debian.sh [--out DIR] [--assets DIR]
 #   --out DIR      output directory (default android_demo/out); the APK is DIR/ser-bnn-demo-debug.apk
-#   --assets DIR   directory packaged as the APK's assets (default app/src/main/assets if it exists)
+#   --assets DIR   directory packaged as the APK's assets (default app/src/main/assets if it holds a
+#                  model.tflite, else the bundled pretrained model copied by tools/copy_model.sh)
 # Environment: ANDROID_JAR (default /usr/lib/android-sdk/platforms/android-23/android.jar),
 #   DX (default dalvik-exchange on PATH). Exit status 3: a required tool is missing.
 set -euo pipefail
@@ -17,7 +18,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/out"
 ASSETS=""
-[[ -d "$ROOT/app/src/main/assets" ]] && ASSETS="$ROOT/app/src/main/assets"
+[[ -f "$ROOT/app/src/main/assets/model.tflite" ]] && ASSETS="$ROOT/app/src/main/assets"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --out) OUT="$2"; shift 2 ;;
@@ -83,8 +84,11 @@ fi
 "$DX" --dex --min-sdk-version="$MIN_SDK" --output="$WORK/dex/classes.dex" "$WORK/classes"
 
 # 5. Package resources (+ assets, .tflite stored uncompressed so it can be memory-mapped) and the dex.
-ASSET_ARGS=()
-[[ -n "$ASSETS" ]] && ASSET_ARGS=(-A "$ASSETS")
+if [[ -z "$ASSETS" ]]; then  # no model copied: package the bundled pretrained model
+  ASSETS="$WORK/assets"
+  "$ROOT/tools/copy_model.sh" --assets "$ASSETS" >/dev/null
+fi
+ASSET_ARGS=(-A "$ASSETS")
 aapt package "${AAPT_COMMON[@]}" "${ASSET_ARGS[@]}" -0 tflite -F "$WORK/unsigned.apk"
 (cd "$WORK/dex" && aapt add "$WORK/unsigned.apk" classes.dex >/dev/null)
 
