@@ -108,7 +108,7 @@ def bench_model(
     rows = [{"runtime": name, "threads": n, **t, "max_abs_diff_vs_default": diffs[name]}
             for (name, n), t in timed.items()]  # fmt: skip
     it = LceInterpreter(data)
-    return {"path": str(path), "size_bytes": len(data), "input_shapes": [list(s) for s in it.input_shapes],
+    return {"file": path.name, "size_bytes": len(data), "input_shapes": [list(s) for s in it.input_shapes],
             "output_shapes": [list(s) for s in it.output_shapes], "latency": rows}  # fmt: skip
 
 
@@ -297,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     model, twin = _models(args, p)
     windows = _windows(max(int(np.prod(s)) for s in LceInterpreter(model).input_shapes), args.data_dir)
-    results: dict[str, Any] = {"machine": machine(), "models": {}}
+    results: dict[str, Any] = {"machine": machine(), "models": {},
+                               "files": {n: {"file": f.name, "bytes": f.stat().st_size}
+                                         for n, f in (("BCRNN", model), ("CRNN", twin)) if f}}  # fmt: skip
     print(f"machine: {describe_machine(results['machine'])}")
     if results["machine"]["load_average"][0] > 0.5 * results["machine"]["cores"]:
         print("warning: the machine is busy; absolute latencies are inflated (ratios measured in one run "

@@ -1,15 +1,16 @@
 """Per-op latency profile of any .tflite under LCE's interpreter, by timing prefixes of its graph.
 
-    python deploy/op_profile.py MODEL.tflite [--runs 9] [--threads 1] [--xnnpack] [--json OUT]
+    python deploy/op_profile.py MODEL.tflite [--runs 9] [--xnnpack] [--json OUT]
 
 LCE's Python interpreter (0.16) has no profiler and TensorFlow's cannot run LCE's custom ops. So the
 main graph is cut after each of its ops in execution order (operators truncated, that op's outputs
 made the graph's outputs; weights, inputs and the WHILE bodies untouched) and every cut is timed with
-LCE's interpreter, all cuts interleaved round-robin so that the machine's load hits each alike. The
+LCE's interpreter at 1 thread, all cuts interleaved round-robin. The
 graph is cut after every heavy op (WHILE, LceBconv2d, CONV_2D, FULLY_CONNECTED, RFFT2D), before it,
 and where the part of the network changes (front end, conv block, each LSTM direction, FC head; from
-the op's output tensor name). A cut's time is its fastest run (other processes only ever add
-time), made non-decreasing along the graph; a segment's time is time(cut k) - time(cut k-1). A WHILE
+the op's output tensor name). A cut's time is the median CPU time of the calling thread (which runs
+the interpreter at 1 thread; other processes hardly change it, unlike wall time), made
+non-decreasing along the graph; a segment's time is time(cut k) - time(cut k-1). A WHILE
 op counts with its whole body (an LSTM direction's 150 steps). The inputs are a real speech window
 (or noise) and, for a speaker-statistics input, zeros (the default statistics, count 0), as
 `ser-bnn predict` starts a file.
@@ -108,13 +109,13 @@ def cut_points(labels: list[str]) -> list[int]:
 
 
 def profile_ops(
-    data: bytes, window: np.ndarray, *, runs: int = 9, warmup: int = 2, num_threads: int = 1, **opts: Any
+    data: bytes, window: np.ndarray, *, runs: int = 9, warmup: int = 2, **opts: Any
 ) -> dict[str, Any]:
     """The time of each segment of ops between two cuts (module docstring), all timed in one run."""
     labels = op_labels(data)
     calls = {}
     for k in cut_points(labels):
-        it = LceInterpreter(cut_after(data, k) if k < len(labels) else data, num_threads=num_threads, **opts)
+        it = LceInterpreter(cut_after(data, k) if k < len(labels) else data, num_threads=1, **opts)
         x = inputs_for(it, window)
         try:
             it.invoke(x)
@@ -124,7 +125,7 @@ def profile_ops(
     timed = time_interleaved(calls, runs, warmup)
     rows, before, start = [], 0.0, 1
     for k in sorted(calls):
-        cum = max(before, timed[k]["min_ms"])
+        cum = max(before, timed[k]["cpu_median_ms"])
         seg = [labels[j - 1].partition(" -> ") for j in range(start, k + 1)]
         kinds = [op for op, _, _ in seg]
         name = kinds[0] if len(kinds) == 1 else ", ".join(sorted(set(kinds), key=kinds.index))
@@ -139,14 +140,14 @@ def profile_ops(
         t["ms"] += r["ms"]
     return {"segments": rows, "by_part": dict(sorted(parts.items(), key=lambda kv: -kv[1]["ms"])),
             "total_ms": before, "full_graph_median_ms": timed[len(labels)]["median_ms"], "runs": runs,
-            "threads": num_threads, "settings": opts, "n_ops": len(labels)}  # fmt: skip
+            "threads": 1, "settings": opts, "n_ops": len(labels)}  # fmt: skip
 
 
 def format_profile(p: dict[str, Any], top: int = 10) -> str:
     total = p["total_ms"]
-    lines = [f"per-op profile ({p['n_ops']} ops of the main graph in {len(p['segments'])} cuts, fastest of "
-             f"{p['runs']} interleaved runs per cut, {p['threads']} thread(s)): {total:.1f} ms (whole "
-             f"graph: median {p['full_graph_median_ms']:.1f} ms)"]  # fmt: skip
+    lines = [f"per-op profile ({p['n_ops']} ops of the main graph in {len(p['segments'])} cuts, median CPU "
+             f"time of {p['runs']} interleaved runs per cut, {p['threads']} thread): {total:.1f} ms (whole "
+             f"graph: wall median {p['full_graph_median_ms']:.1f} ms)"]  # fmt: skip
     lines.append(f"  {'part of the network':<22} {'ops':>4} {'ms':>8} {'share':>6}")
     for name, t in p["by_part"].items():
         lines.append(f"  {name:<22} {t['n_ops']:>4} {t['ms']:>8.2f} {100 * t['ms'] / total:>5.1f}%")
@@ -163,7 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("model", type=Path, help="a .tflite (for example one written by `ser-bnn export`)")
     p.add_argument("--runs", type=int, default=9, help="timed runs per cut (median)")
-    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--xnnpack", action="store_true", help="XNNPACK for the float ops (`predict --fast`)")
     p.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data" / "emodb")
     p.add_argument("--json", type=Path, default=None, help="also write the profile as JSON")
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"op_profile.py: error: {args.model} not found")
     data = args.model.read_bytes()
     window = speech_window(LceInterpreter(data).input_shapes, args.data_dir)
-    prof = profile_ops(data, window, runs=args.runs, num_threads=args.threads, use_xnnpack=args.xnnpack)
+    prof = profile_ops(data, window, runs=args.runs, use_xnnpack=args.xnnpack)
     print(format_profile(prof))
     if args.json:
         from ser_bnn.io import atomic_write_text
