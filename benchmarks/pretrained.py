@@ -82,14 +82,14 @@ def export(run: Path, data_dir: str | None) -> dict[str, Any]:
         for f in FILES:
             shutil.copyfile(Path(tmp) / f, FOLDER / f)
     par = report["parity"]
+    keep = ("top1_agreement", "max_abs_diff", "max_abs_diff_flip_corrected", "rounding_flip_windows")
+    settings = {n: {k: v[k] for k in keep if k in v} for n, v in par.get("settings", {}).items()}
     return {
-        "op_check": report["op_check"],
-        "parity": {k: par[k] for k in ("windows", "tolerance", "passed") if k in par}
-        | {"settings": {n: {k: s[k] for k in ("top1_agreement", "max_abs_diff", "max_abs_diff_flip_corrected")
-                            if k in s} for n, s in par.get("settings", {}).items()}},  # fmt: skip
+        "op_check": {k: report["op_check"][k] for k in ("binary_layers", "lce_bconv2d")},
+        "parity": {"windows": par.get("windows"), "passed": par.get("passed"), "settings": settings},
         "float_twin_bytes": report.get("float_twin", {}).get("size_bytes"),
         "binary_mac_share": report.get("summary", {}).get("binary_mac_share"),
-        "parameters": report.get("summary", {}).get("parameters"),
+        "parameters": report.get("summary", {}).get("total_params"),
     }
 
 
@@ -126,9 +126,11 @@ def latency(runs: int, data_dir: str | None) -> dict[str, Any]:
     n = max(int(np.prod(s)) for s in LceInterpreter(data).input_shapes)
     windows = _windows(n, Path(data_dir) if data_dir else ROOT.parent / "shared" / "data" / "emodb")
     h = shipped_headline({"BCRNN": data}, windows, runs=runs)
+    keep = ("median_ms", "min_ms", "p90_ms", "cpu_median_ms")
+    settings = {r["setting"]: {k: round(r[k], 2) for k in keep} | {"correct": r["correct"]}
+                for r in h["rows"]}  # fmt: skip
     return {"machine": h["machine"], "load_after": h["load_after"], "runs": runs, "threads": 1,
-            "settings": {r["setting"]: {k: round(r[k], 2) for k in ("median_ms", "min_ms", "p90_ms")}
-                         | {"correct": r["correct"]} for r in h["rows"]}}  # fmt: skip
+            "settings": settings}  # fmt: skip
 
 
 def files_info() -> dict[str, dict[str, Any]]:
