@@ -9,8 +9,9 @@ One command, so that a change of the default recipe (`ser_bnn/recipes.py`) only 
 1. train: `ser-bnn train --dataset emodb --out RUN`: the default preset, seed 0, on the fixed split's
    six training speakers (03 08 09 10 11 13), 12 epochs, the last kept (no model selection);
    resumed when RUN holds an unfinished run, reused when it holds a finished one;
-2. export: `ser-bnn export RUN --tflite` into a temporary folder (the parity gate on the held-out
-   speakers must pass), then the .tflite, its sidecar and labels copied into ser_bnn/pretrained/;
+2. export: `ser-bnn export RUN --tflite --no-twin` into a temporary folder (the parity gate on the
+   held-out speakers must pass; the float twin's size is the README's), then the .tflite, its
+   sidecar and labels copied into ser_bnn/pretrained/;
 3. held-out accuracy of the bundled file itself on the four test speakers (12 14 15 16), as
    benchmarks/online_norm.py measures it: offline speaker standardization (`ser-bnn evaluate`),
    `predict --speaker-norm`, streaming statistics (`predict`'s default, the app's rule) and the
@@ -73,7 +74,7 @@ def export(run: Path, data_dir: str | None) -> dict[str, Any]:
     """Export into a temporary folder, copy the three shipped files; the report's figures."""
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"{NAME}.tflite"
-        cli("export", str(run), "--tflite", "-o", str(target), "--quiet",
+        cli("export", str(run), "--tflite", "-o", str(target), "--quiet", "--no-twin",
             *(["--data-dir", data_dir] if data_dir else []))  # fmt: skip
         report = json.loads(target.with_name(f"{NAME}.report.json").read_text())
         side = json.loads(target.with_suffix(".json").read_text())
