@@ -101,8 +101,8 @@ def block(r: dict[str, Any]) -> list[str]:
     lines += [
         "",
         f"**Size:** {size:,} B ({size / 1e6:.2f} MB); {ops['lce_bconv2d']} of {ops['binary_layers']} binary "
-        f"layers are bit-packed `LceBconv2d`; "
-        + (f"the float CRNN twin of the same shape converts to {e['float_twin_bytes']:,} B. "
+        f"layers are bit-packed `LceBconv2d`. "
+        + (f"The float CRNN twin of the same shape converts to {e['float_twin_bytes']:,} B. "
            if e.get("float_twin_bytes") else "")
         + f"Parity gate against Keras: top-1 {100 * top1:.0f} %, max |dp| {worst:.1e} over {par['windows']} "
         f"windows ({flips} with rounding sign flips re-anchored).",
@@ -110,7 +110,7 @@ def block(r: dict[str, Any]) -> list[str]:
         f"**Latency** (one 3 s window, 1 thread, median of {lat['runs']} calls; {mach['cpu']}, "
         f"{mach['cores']} cores, {' '.join(mach['vector_extensions']) or 'no vector extensions reported'}; "
         f"load average {mach['load_average'][0]:.1f} during the run, so wall times are inflated; the "
-        "thread's CPU time is not): "
+        "thread's CPU time much less): "
         + "; ".join(f"{k}: {v['cpu_median_ms']:.1f} ms CPU ({v['median_ms']:.1f} ms wall)"
                     for k, v in lat["settings"].items())
         + ". LCE's x86 binary kernels are reference code; phones run its arm64 kernels "
