@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "deploy"))
 
-from ser_bnn.io import atomic_write_text  # noqa: E402
+from ser_bnn.atomic import atomic_write_text  # noqa: E402
 from ser_bnn.pretrained import FILES, FOLDER, NAME  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "pretrained.json"
@@ -121,7 +121,7 @@ def latency(runs: int, data_dir: str | None) -> dict[str, Any]:
     from benchkit import shipped_headline
     from benchmark import _windows
 
-    from ser_bnn.interpreter import LceInterpreter
+    from ser_bnn.runtime.interpreter import LceInterpreter
 
     data = (FOLDER / FILES[0]).read_bytes()
     n = max(int(np.prod(s)) for s in LceInterpreter(data).input_shapes)

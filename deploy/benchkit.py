@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ser_bnn.interpreter import LceInterpreter
+from ser_bnn.runtime.interpreter import LceInterpreter
 
 SHIPPED_SETTINGS = {  # name -> LceInterpreter options; the `ser-bnn predict` flag that selects it
     "default kernels (predict)": {},
@@ -156,12 +156,12 @@ def make_twin(bcrnn: Path, target: Path) -> Path:
         return target
     import dataclasses
 
+    from ser_bnn.atomic import atomic_write_bytes
     from ser_bnn.config import FeatureConfig
-    from ser_bnn.export.artifact import read_description
     from ser_bnn.export.conversion import convert, wrap_model
-    from ser_bnn.io import atomic_write_bytes
-    from ser_bnn.models import build_model
+    from ser_bnn.nn.models import build_model
     from ser_bnn.recipes import preset
+    from ser_bnn.runtime.sidecar import read_description
 
     desc, _ = read_description(bcrnn, bcrnn.read_bytes())
     features = FeatureConfig(

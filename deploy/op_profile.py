@@ -32,12 +32,12 @@ sys.path.insert(0, str(ROOT / "deploy"))
 
 from benchkit import inputs_for, time_interleaved  # noqa: E402
 
-from ser_bnn.flatbuffer import builtin_op_names, schema  # noqa: E402
-from ser_bnn.interpreter import LceInterpreter  # noqa: E402
+from ser_bnn.runtime.flatbuffer import builtin_op_names, schema  # noqa: E402
+from ser_bnn.runtime.interpreter import LceInterpreter  # noqa: E402
 
 
 def _unpack(data: bytes) -> Any:
-    from ser_bnn.flatbuffer import parse
+    from ser_bnn.runtime.flatbuffer import parse
 
     parse(data)  # checks every offset first: the generated reader does not
     return schema().ModelT.InitFromPackedBuf(bytearray(data), 0)
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     prof = profile_ops(data, window, runs=args.runs, use_xnnpack=args.xnnpack)
     print(format_profile(prof))
     if args.json:
-        from ser_bnn.io import atomic_write_text
+        from ser_bnn.atomic import atomic_write_text
 
         atomic_write_text(args.json, json.dumps(prof, indent=1) + "\n")
     return 0
@@ -187,7 +187,7 @@ def speech_window(input_shapes: list[tuple[int, ...]], data_dir: Path | None) ->
     n = max(int(np.prod(s)) for s in input_shapes)
     wav = data_dir / "wav" / "03a01Fa.wav" if data_dir else None
     if wav is not None and wav.is_file():
-        from ser_bnn.audio import load_audio
+        from ser_bnn.data.audio import load_audio
 
         x = load_audio(wav)[:n]
         return np.pad(x, (0, n - len(x))).astype(np.float32)

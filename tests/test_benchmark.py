@@ -19,7 +19,7 @@ def test_cuts_of_the_graph_compute_what_the_whole_graph_computes():
     from benchkit import inputs_for
     from op_profile import cut_after, cut_points, op_labels
 
-    from ser_bnn.interpreter import LceInterpreter
+    from ser_bnn.runtime.interpreter import LceInterpreter
 
     data = MODEL.read_bytes()
     labels = op_labels(data)
