@@ -32,6 +32,7 @@ from pathlib import Path
 
 import ser_bnn  # noqa: F401
 from ser_bnn.atomic import atomic_write_text
+from ser_bnn.training.rundir import is_complete
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ablation.json"
 
@@ -119,7 +120,7 @@ def train_variant(name: str, seed: int, args: argparse.Namespace, record_if_new:
     key = f"{name}-e{args.epochs}" + (f"-s{seed}" if seed else "")
     out = Path(args.runs) / key
     state = out / "state.json"
-    done = state.is_file() and json.loads(state.read_text()).get("status") == "complete"
+    done = is_complete(out)
     if (record_if_new and done) or (not record_if_new and key in load()):
         return
     cmd = [sys.executable, "-m", "ser_bnn.cli", "train", "--dataset", "emodb", "--out", str(out)]

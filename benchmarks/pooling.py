@@ -25,6 +25,7 @@ import numpy as np
 import ser_bnn  # noqa: F401
 from ser_bnn.atomic import atomic_write_text
 from ser_bnn.errors import SerBnnError
+from ser_bnn.training.rundir import is_complete
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pooling.json"
 
@@ -112,8 +113,7 @@ def _ablation() -> dict | None:
 def finished_dev_runs(runs_dir: Path) -> list[Path]:
     found = []
     for split in sorted(runs_dir.glob("*/split.json")):
-        state = split.parent / "state.json"
-        if not state.is_file() or json.loads(state.read_text()).get("status") != "complete":
+        if not is_complete(split.parent):
             continue
         if json.loads(split.read_text()).get("dev_speakers"):
             found.append(split.parent)

@@ -1,4 +1,4 @@
-"""Shared fixtures and helpers: the real Emo-DB corpus from ../shared/data/emodb (or $SER_BNN_EMODB),
+"""Shared fixtures and helpers: the real Emo-DB corpus from ../shared/data/emodb (or $SER_BNN_DATA),
 a miniature IEMOCAP release, a tiny model config and a feature cache for CLI trainings, and the
 +-1 sign and a binary LSTM with random weights for the layer tests."""
 
@@ -23,14 +23,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def emodb_path() -> Path:
-    return Path(os.environ.get("SER_BNN_EMODB", ROOT.parent / "shared" / "data" / "emodb")).resolve()
+    """The real Emo-DB where `ser-bnn --dataset emodb` finds it: $SER_BNN_DATA (the library's one
+    variable for the corpus root), else ../shared/data/emodb beside the project."""
+    from ser_bnn.data.corpora.registry import DATA_ENV
+
+    env = os.environ.get(DATA_ENV)
+    return (Path(env).expanduser() if env else ROOT.parent / "shared" / "data" / "emodb").resolve()
 
 
 @pytest.fixture(scope="session")
 def emodb_dir() -> Path:
     p = emodb_path()
     if not (p / "wav").is_dir():
-        pytest.fail(f"real Emo-DB not found at {p} (set SER_BNN_EMODB)")
+        pytest.fail(f"real Emo-DB not found at {p} (set SER_BNN_DATA)")
     return p
 
 

@@ -6,7 +6,7 @@ The Java tests compare the core against the Python side:
   (soundfile reading of Emo-DB wavs, ser_bnn.dsp.segments.window_starts / segment_waveform) and the
   posteriors are a deterministic stand-in: softmax of a seeded random projection (numpy
   default_rng(0)) of per-window log-energies in 16 chunks, pooled with
-  ser_bnn.dsp.segments.max_pool_posteriors. The real goldens replace it once they exist.
+  ser_bnn.dsp.segments.pool_posteriors (max). The real goldens replace it once they exist.
 - a reference file written here: window_starts() for many (n, window, hop) cases, and soundfile's
   frames / sum / abs sum of every Emo-DB wav (the Java WavReader must read all 535 the same way,
   including the four files with a 'PAD ' chunk).
@@ -52,7 +52,7 @@ from android_stats_golden import exported_stats_sidecar, fallback_model_golden, 
 from conftest import require_system
 
 from ser_bnn.config import FeatureConfig
-from ser_bnn.dsp.segments import max_pool_posteriors, segment_waveform, window_starts
+from ser_bnn.dsp.segments import pool_posteriors, segment_waveform, window_starts
 from ser_bnn.runtime import tracker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,7 +100,7 @@ def _fallback_golden(emodb: Path, out: Path) -> Path:
         logits = np.concatenate([feats, np.ones((len(windows), 1))], axis=1) @ proj
         post = np.exp(logits - logits.max(axis=1, keepdims=True))
         post = (post / post.sum(axis=1, keepdims=True)).astype(np.float32)
-        pooled = max_pool_posteriors(post)
+        pooled = pool_posteriors(post, "max")
         files.append(
             {
                 "wav": rel,

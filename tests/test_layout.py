@@ -4,7 +4,8 @@ including the imports inside functions, so a cycle hidden behind a lazy import f
 - subpackages along the data flow: each may import only the subpackages before it (`ALLOWED`);
 - no import cycle anywhere in `ser_bnn/`;
 - `ser_bnn.runtime` never reaches TensorFlow (or Keras, Larq, LCE's converter) nor `ser_bnn.export`,
-  through any chain of imports.
+  through any chain of imports;
+- no module over 400 lines and no function over 80 lines.
 """
 
 from __future__ import annotations
@@ -189,3 +190,44 @@ def test_runtime_never_reaches_tensorflow_or_the_exporter() -> None:
     # `ser-bnn predict` itself: the command module and everything it reaches
     seen = reachable(GRAPH, "ser_bnn.commands.predict")
     assert not seen & set(HEAVY) and not [w for w in seen if w.startswith("ser_bnn.export")]
+
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 80
+
+
+def oversized(root: Path = PACKAGE) -> dict[str, int]:
+    """{module or module.qualified.function: lines} of every module over MAX_MODULE_LINES lines and every
+    function (decorators included, nested ones on their own) over MAX_FUNCTION_LINES."""
+    out: dict[str, int] = {}
+
+    def walk(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{prefix}.{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    start = min([child.lineno] + [d.lineno for d in child.decorator_list])
+                    if child.end_lineno - start + 1 > MAX_FUNCTION_LINES:
+                        out[name] = child.end_lineno - start + 1
+                walk(child, name)
+
+    for module, path in module_files(root).items():
+        text = path.read_text()
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            out[module] = len(text.splitlines())
+        walk(ast.parse(text), module)
+    return out
+
+
+def test_the_size_check_finds_long_functions(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    body = "".join(f"        x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    (pkg / "m.py").write_text(f"class C:\n    def short(self):\n        pass\n\n    def long(self):\n{body}")
+    (pkg / "big.py").write_text("x = 1\n" * (MAX_MODULE_LINES + 1))
+    assert oversized(pkg) == {"pkg.m.C.long": MAX_FUNCTION_LINES + 1, "pkg.big": MAX_MODULE_LINES + 1}
+
+
+def test_no_module_over_400_lines_and_no_function_over_80() -> None:
+    assert oversized() == {}

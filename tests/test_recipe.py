@@ -179,7 +179,7 @@ def test_linear_floor_beats_chance_on_the_fixed_split(emodb_dir, tmp_path) -> No
 def test_teacher_that_saw_a_test_speaker_is_refused(tmp_path) -> None:
     import json
 
-    from ser_bnn.training.train import _teacher
+    from ser_bnn.training.teacher import load_teacher as _teacher
 
     run = tmp_path / "teacher"
     (run / "loso-03").mkdir(parents=True)
@@ -198,7 +198,7 @@ def test_teacher_of_another_width_cannot_start_the_student(tmp_path, emodb_dir) 
     one line (not a Keras shape error); distilling without the start is allowed."""
     from run_fixture import make_tiny_run
 
-    from ser_bnn.training.train import _teacher
+    from ser_bnn.training.teacher import load_teacher as _teacher
 
     run = make_tiny_run(tmp_path / "crnn", emodb_dir, tmp_path / "cache", binary=False)
     tcfg = Config.load(run / "config.json")

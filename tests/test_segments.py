@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ser_bnn.config import FeatureConfig
-from ser_bnn.dsp.segments import max_pool_posteriors, pool_posteriors, segment_waveform, window_starts
+from ser_bnn.dsp.segments import pool_posteriors, segment_waveform, window_starts
 from ser_bnn.training.metrics import pool_utterances
 
 
@@ -35,7 +35,7 @@ def test_segments_cover_the_waveform_and_pad_with_zeros():
 
 def test_max_pooling_per_utterance():
     post = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
-    np.testing.assert_array_equal(max_pool_posteriors(post[:2]), [0.7, 0.8, 0.1])
+    np.testing.assert_array_equal(pool_posteriors(post[:2], "max"), [0.7, 0.8, 0.1])
     pooled = pool_utterances(post, np.array([0, 0, 1]), 2)
     np.testing.assert_array_equal(pooled, [[0.7, 0.8, 0.1], [0.3, 0.3, 0.4]])
     with pytest.raises(ValueError):

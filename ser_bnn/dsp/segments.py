@@ -40,11 +40,6 @@ POOLINGS = ("max", "mean-log")
 LOG_FLOOR = 1e-7  # posteriors are floored here before the log of "mean-log"
 
 
-def max_pool_posteriors(posteriors: np.ndarray) -> np.ndarray:
-    """Utterance decision from segment posteriors [n_segments, n_classes] (paper section 4.2)."""
-    return pool_posteriors(posteriors, "max")
-
-
 def pool_posteriors(posteriors: np.ndarray, pooling: str) -> np.ndarray:
     """One utterance's scores from its segment posteriors [n_segments, n_classes].
 

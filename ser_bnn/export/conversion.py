@@ -18,7 +18,7 @@ from typing import Any
 
 from ser_bnn.config import Config, FeatureConfig
 from ser_bnn.errors import ExportError, SerBnnError
-from ser_bnn.training.rundir import BEST_WEIGHTS, load_weights, trained_weights
+from ser_bnn.training.rundir import BEST_WEIGHTS, is_complete, load_weights, read_state, trained_weights
 
 INPUT_KINDS = ("waveform", "logmel")
 
@@ -51,12 +51,8 @@ def load_run(run_dir: str | Path) -> Run:
                 f"{next(run_dir.glob('*/config.json')).parent}"
             )
         raise SerBnnError(f"{run_dir} is not a run directory (no config.json)")
-    state_path = run_dir / "state.json"
-    try:
-        state = json.loads(state_path.read_text()) if state_path.is_file() else {}
-    except (OSError, json.JSONDecodeError):
-        raise SerBnnError(f"{state_path} is unreadable") from None
-    if state.get("status") != "complete":
+    if not is_complete(run_dir):
+        state = read_state(run_dir) or {}
         raise SerBnnError(
             f"{run_dir} is not a finished run (state: {state.get('status', 'missing')}); "
             "finish it with `ser-bnn train --resume --out DIR`"

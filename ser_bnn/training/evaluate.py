@@ -18,7 +18,7 @@ from ser_bnn.dsp.segments import POOLINGS
 from ser_bnn.errors import SerBnnError
 from ser_bnn.training.metrics import confusion_matrix, pool_utterances, scores
 from ser_bnn.training.report import aggregate_folds
-from ser_bnn.training.rundir import finish_run, load_trained, read_state
+from ser_bnn.training.rundir import finish_run, is_complete, load_trained, read_state
 
 _PREDICT_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -103,8 +103,8 @@ def evaluate_fold_dir(
     run_dir: Path, data_dir: str | None, cache_dir: Path | None, progress: bool, pooling: str | None = None
 ) -> dict:
 
-    state = read_state(run_dir)
-    if state is None or state.get("status") != "complete":
+    if not is_complete(run_dir):
+        state = read_state(run_dir)
         raise SerBnnError(
             f"{run_dir} is not a finished run (state: {state and state.get('status')}); "
             "finish it with `ser-bnn train --resume --out DIR`"
@@ -156,10 +156,17 @@ def evaluate_run(
     if (run_dir / "split.json").is_file():
         return evaluate_fold_dir(run_dir, data_dir, cache_dir, progress, pooling)
     folds = _fold_dirs(run_dir)
-    state = read_state(run_dir)
-    if not folds or state is None or state.get("status") != "complete":
+    if not folds or not is_complete(run_dir):
         raise SerBnnError(f"{run_dir} is not a finished run; finish it with `ser-bnn train --resume`")
     per_fold = [evaluate_fold_dir(f, data_dir, cache_dir, progress, pooling) for f in folds]
     cfg = set_pooling(run_dir, pooling)
     split = json.loads((folds[0] / "split.json").read_text())["split"]
     return aggregate_folds(run_dir, per_fold, split, cfg.model.name)
+
+
+def evaluate_fold(model, cfg: Config, fold, cache_dir: Path | None = None, progress: bool = True) -> dict:  # noqa: ANN001
+    """Test-speaker metrics; speakers are standardized with their own statistics under `norm=speaker`."""
+    labels = list(cfg.labels)
+    seg = network_inputs(fold.test, cfg.features, None, cache_dir, progress)
+    y = [labels.index(u.label) for u in fold.test]
+    return evaluate_segments(model, seg, y, labels, cfg.model.pooling)

@@ -26,21 +26,11 @@ from ser_bnn.training.metrics import plot_confusion
 
 CONFIG = "config.json"
 STATE = "state.json"
-SPLIT = "split.json"
 METRICS = "metrics.json"
 HISTORY = "history.csv"
 BEST_WEIGHTS = "best_weights.h5"
 WEIGHT_FILES = (BEST_WEIGHTS, "best.weights.h5")  # the second: runs from before the rename
-SAVEDMODEL = "model"
-CHECKPOINTS = "checkpoints"
 HISTORY_FIELDS = ["epoch", "loss", "accuracy", "dev_uar", "dev_uar_smoothed", "dev_wa", "lr", "seconds"]
-
-
-def read_json(path: Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
-        raise SerBnnError(f"{path} is missing or unreadable") from None
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -64,6 +54,24 @@ def write_state(run_dir: Path, **state: object) -> None:
 def is_complete(run_dir: Path) -> bool:
     state = read_state(run_dir)
     return state is not None and state.get("status") == "complete"
+
+
+def write_run_files(cfg: Config, fold, run_dir: Path, split_name: str) -> dict:  # noqa: ANN001
+    """config.json, labels.txt and split.json (the fold's speakers and utterances); returns the split."""
+    cfg.save(run_dir / "config.json")
+    atomic_write_text(run_dir / "labels.txt", "\n".join(cfg.labels) + "\n")
+    split_info = {
+        "split": split_name or fold.name,
+        "fold": fold.name,
+        "test_speakers": list(fold.test_speakers),
+        "dev_speakers": sorted({u.speaker for u in fold.dev}),
+        "train_speakers": sorted({u.speaker for u in fold.train}),
+        "train": [u.id for u in fold.train],
+        "dev": [u.id for u in fold.dev],
+        "test": [u.id for u in fold.test],
+    }
+    atomic_write_text(run_dir / "split.json", json.dumps(split_info, indent=1) + "\n")
+    return split_info
 
 
 def check_run_dir(run_dir: Path, resume: bool) -> dict | None:

@@ -16,28 +16,32 @@ import dataclasses
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ser_bnn.atomic import atomic_write, atomic_write_text
+from ser_bnn.atomic import atomic_write
 from ser_bnn.config import Config
 from ser_bnn.data.augment import EpochSampler, random_gain, spec_augment
+from ser_bnn.data.features import SegmentSet
 from ser_bnn.data.inputs import global_norm_stats, network_inputs
 from ser_bnn.errors import SerBnnError
-from ser_bnn.training.evaluate import evaluate_segments
+from ser_bnn.training.evaluate import evaluate_fold, evaluate_segments
 from ser_bnn.training.flip_ratio import kernel_signs, record_flips
 from ser_bnn.training.losses import class_weights, classification_loss, distill_loss
 from ser_bnn.training.rundir import (
     BEST_WEIGHTS,
     check_run_dir,
     finish_run,
-    load_trained,
     read_history,
     save_savedmodel,
     write_history,
+    write_run_files,
     write_state,
 )
+from ser_bnn.training.teacher import load_teacher
 
 
 def lr_at(t, epoch: int) -> float:  # noqa: ANN001 - TrainConfig
@@ -136,56 +140,30 @@ def prepare_config(cfg: Config, fold, cache_dir: Path | None, progress: bool) ->
     return cfg.validate()
 
 
-def _write_run_files(cfg: Config, fold, run_dir: Path, split_name: str) -> dict:  # noqa: ANN001
-    cfg.save(run_dir / "config.json")
-    atomic_write_text(run_dir / "labels.txt", "\n".join(cfg.labels) + "\n")
-    split_info = {
-        "split": split_name or fold.name,
-        "fold": fold.name,
-        "test_speakers": list(fold.test_speakers),
-        "dev_speakers": sorted({u.speaker for u in fold.dev}),
-        "train_speakers": sorted({u.speaker for u in fold.train}),
-        "train": [u.id for u in fold.train],
-        "dev": [u.id for u in fold.dev],
-        "test": [u.id for u in fold.test],
-    }
-    atomic_write_text(run_dir / "split.json", json.dumps(split_info, indent=1) + "\n")
-    return split_info
+@dataclass
+class _FoldData:
+    """What one fold trains and selects on: the training segments (one version per speed), labels,
+    class weights, the dev segments, and the band scale of the gain augmentation."""
+
+    sampler: EpochSampler
+    y_train: np.ndarray  # [utterances] label index
+    class_w: dict[int, float]
+    seg_dev: SegmentSet | None
+    y_dev: list[int]
+    gain_std: np.ndarray | None
 
 
-def _teacher(t, cfg: Config, fold_name: str, test_speakers) -> object:  # noqa: ANN001
-    """The trained float twin to distill from: `t.teacher`, or its fold directory of the same name
-    (a LOSO teacher run holds one directory per fold). It must not have seen the fold's test speakers."""
-    if not t.teacher:
-        return None
-    path = Path(t.teacher)
-    if (path / fold_name / "config.json").is_file():
-        path = path / fold_name
-    try:
-        split = json.loads((path / "split.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        raise SerBnnError(f"teacher {path} is not a run directory (no readable split.json)") from None
-    seen = set(split.get("train_speakers", [])) | set(split.get("dev_speakers", []))
-    leaked = sorted(seen & set(test_speakers))
-    if leaked:
-        raise SerBnnError(f"teacher {path} was trained on test speaker(s) {' '.join(leaked)} of this fold")
-    teacher, tcfg = load_trained(path)
-    real = not tcfg.model.binary or not tcfg.model.binary_weights  # a float twin, or stage 1 of two
-    if not real or _no_stats(tcfg.features) != _no_stats(cfg.features) or tcfg.labels != cfg.labels:
-        raise SerBnnError(
-            f"teacher {path} must be a float CRNN run (or a BCRNN with real weights, --real-weights) "
-            "with the same features and labels"
-        )
-    shape = ("conv_filters", "lstm_units", "fc_units", "conv_kernel", "pool_size", "readout")
-    diff = [f"{k} {getattr(tcfg.model, k)} vs {getattr(cfg.model, k)}" for k in shape
-            if getattr(tcfg.model, k) != getattr(cfg.model, k)]  # fmt: skip
-    if diff and t.teacher_init:
-        raise SerBnnError(
-            f"teacher {path} has another shape ({', '.join(diff)}): its weights cannot start this model; "
-            "train the teacher with the same sizes or pass --no-teacher-init"
-        )
-    teacher.trainable = False
-    return teacher
+@dataclass
+class _Loop:
+    """The training state that checkpoints hold: the model, optimizer and selection counters."""
+
+    model: Any
+    opt: Any
+    step: Any
+    epoch: Any  # tf.Variable: epochs done
+    best: Any  # tf.Variable: best smoothed dev UAR
+    bad: Any  # tf.Variable: epochs without a better one
+    manager: Any  # tf.train.CheckpointManager
 
 
 def train_fold(
@@ -200,47 +178,102 @@ def train_fold(
 ) -> dict:
     """Train one fold in `run_dir` and evaluate it on the fold's test speakers; returns metrics."""
     import tensorflow as tf
-    import tf_keras as keras
-
-    from ser_bnn.nn.lstm import set_training_fast_paths
-    from ser_bnn.nn.models import build_model
 
     run_dir = Path(run_dir)
     state = check_run_dir(run_dir, resume)
     if state is not None and state.get("status") == "complete":
         return json.loads((run_dir / "metrics.json").read_text())
     if state is not None:
-        saved = Config.load(run_dir / "config.json")
-        if saved.model != cfg.model or _no_stats(saved.features) != _no_stats(cfg.features):
-            raise SerBnnError(f"{run_dir} was started with another model/feature config; cannot resume")
-        if saved.labels != cfg.labels:
-            raise SerBnnError(f"{run_dir} was started with other labels; cannot resume")
-        cfg = saved.replace(train=cfg.train)  # epochs/patience may be extended on resume
+        cfg = _resumed_config(cfg, run_dir)
     else:
         cfg = prepare_config(cfg, fold, cache_dir, progress)
     run_dir.mkdir(parents=True, exist_ok=True)
-    labels = list(cfg.labels)
-    lab_idx = {lab: i for i, lab in enumerate(labels)}
-    split_info = _write_run_files(cfg, fold, run_dir, split_name)
+    split_info = write_run_files(cfg, fold, run_dir, split_name)
     if state is None:
         write_state(run_dir, status="training", epoch=0)
+    t = cfg.train
+    data = _fold_data(cfg, fold, cache_dir, progress)
+    loop = _start_loop(cfg, fold, run_dir, fresh=state is None)
+    start = int(loop.epoch.numpy())
+    rows = read_history(run_dir, start)
+    latent = binary_kernels(loop.model)
+    signs = kernel_signs(latent)
+    writer = tf.summary.create_file_writer(str(run_dir / "tb"))
+    t_start = time.perf_counter()
+    seconds_before = float(state.get("train_seconds", 0.0)) if state else 0.0
+    bar = _progress_bar(t.epochs, start, fold.name) if progress else None
+    for epoch in range(start, t.epochs):
+        if int(loop.bad.numpy()) >= t.patience and data.seg_dev is not None:
+            break
+        e0 = time.perf_counter()
+        loss, acc, lr = _fit_epoch(cfg, data, loop, epoch)
+        signs = record_flips(run_dir, epoch + 1, signs, latent)
+        if not np.isfinite(loss):
+            raise SerBnnError(f"training diverged (loss {loss}) at epoch {epoch + 1}; try a lower --lr")
+        row = _epoch_row(cfg, data, loop, epoch + 1, (loss, acc, lr), e0)
+        rows.append(row)
+        _select_and_save(loop, rows, run_dir, writer, t.select_window, has_dev=data.seg_dev is not None)
+        seconds = seconds_before + time.perf_counter() - t_start
+        write_state(run_dir, status="training", epoch=epoch + 1, train_seconds=seconds)
+        if bar is not None:
+            bar.update(1)
+            sel = row["dev_uar_smoothed"]
+            bar.set_postfix(loss=f"{row['loss']:.3f}", dev_uar=f"{row['dev_uar']:.3f}", sel=f"{sel:.3f}")
+    if bar is not None:
+        bar.close()
+    writer.close()
+    train_seconds = seconds_before + time.perf_counter() - t_start
+    return _finish_fold(cfg, fold, run_dir, loop, rows, split_info, train_seconds, cache_dir, progress)
+
+
+def _resumed_config(cfg: Config, run_dir: Path) -> Config:
+    """The saved config of an interrupted run, with the training settings of this call (epochs and
+    patience may be extended on resume); the network, features and labels must not change."""
+    saved = Config.load(run_dir / "config.json")
+    if saved.model != cfg.model or _no_stats(saved.features) != _no_stats(cfg.features):
+        raise SerBnnError(f"{run_dir} was started with another model/feature config; cannot resume")
+    if saved.labels != cfg.labels:
+        raise SerBnnError(f"{run_dir} was started with other labels; cannot resume")
+    return saved.replace(train=cfg.train)
+
+
+def _fold_data(cfg: Config, fold, cache_dir: Path | None, progress: bool) -> _FoldData:  # noqa: ANN001
+    """Seed everything, then the fold's network inputs (the training speakers once per speed)."""
+    import tf_keras as keras
 
     t, fc = cfg.train, cfg.features
+    lab_idx = {lab: i for i, lab in enumerate(cfg.labels)}
     keras.utils.set_random_seed(t.seed)
     versions = [
         network_inputs(fold.train, fc, t.train_segment_hop_frames, cache_dir, progress, speed=s).speech_only()
         for s in t.speed_perturb
     ]
-    y_utt_train = np.array([lab_idx[u.label] for u in fold.train], np.int32)
-    sampler = EpochSampler(versions, y_utt_train)
+    y_train = np.array([lab_idx[u.label] for u in fold.train], np.int32)
     seg_dev = network_inputs(fold.dev, fc, None, cache_dir, progress) if fold.dev else None
-    y_dev = [lab_idx[u.label] for u in fold.dev]
-    gain_std = np.array(fc.norm_std, np.float32) if fc.norm_std and fc.norm != "segment" else None
+    return _FoldData(
+        sampler=EpochSampler(versions, y_train),
+        y_train=y_train,
+        class_w=class_weights(y_train[versions[0].utt], len(cfg.labels)),
+        seg_dev=seg_dev,
+        y_dev=[lab_idx[u.label] for u in fold.dev],
+        gain_std=np.array(fc.norm_std, np.float32) if fc.norm_std and fc.norm != "segment" else None,
+    )
 
-    teacher = _teacher(t, cfg, fold.name, fold.test_speakers)
+
+def _start_loop(cfg: Config, fold, run_dir: Path, fresh: bool) -> _Loop:  # noqa: ANN001
+    """The model (from the teacher's weights when asked), optimizer and step, restored from the last
+    checkpoint when there is one."""
+    import tensorflow as tf
+    import tf_keras as keras
+
+    from ser_bnn.nn.lstm import set_training_fast_paths
+    from ser_bnn.nn.models import build_model
+
+    t = cfg.train
+    teacher = load_teacher(t, cfg, fold.name, fold.test_speakers)
     model = build_model(cfg)
     set_training_fast_paths(model, True)
-    if teacher is not None and state is None and t.teacher_init:
+    if teacher is not None and fresh and t.teacher_init:
         model.set_weights(teacher.get_weights())  # the BCRNN's latent weights start from its float twin
     opt = keras.optimizers.Adam(learning_rate=lr_at(t, 0))
     step = make_train_step(model, opt, t, teacher)
@@ -251,80 +284,83 @@ def train_fold(
     manager = tf.train.CheckpointManager(ckpt, str(run_dir / "checkpoints"), max_to_keep=1)
     if manager.latest_checkpoint:
         ckpt.restore(manager.latest_checkpoint)
-    start = int(epoch_v.numpy())
-    rows = read_history(run_dir, start)
-    latent = binary_kernels(model)
-    signs = kernel_signs(latent)
-    writer = tf.summary.create_file_writer(str(run_dir / "tb"))
-    cw = class_weights(y_utt_train[versions[0].utt], len(labels))
-    t_start = time.perf_counter()
-    seconds_before = float(state.get("train_seconds", 0.0)) if state else 0.0
+    return _Loop(model, opt, step, epoch_v, best_v, bad_v, manager)
 
-    bar = None
-    if progress:
-        from tqdm import tqdm
 
-        bar = tqdm(total=t.epochs, initial=start, desc=f"train {fold.name}", unit="epoch")
-    for epoch in range(start, t.epochs):
-        if int(bad_v.numpy()) >= t.patience and seg_dev is not None:
-            break
-        e0 = time.perf_counter()
-        lr = lr_at(t, epoch)
-        opt.learning_rate.assign(lr)
-        rng = np.random.default_rng(t.seed * 100003 + epoch)
-        x_all, utt = sampler.epoch(rng)
-        perm = rng.permutation(len(utt))
-        x_epoch, y_epoch = x_all[perm], y_utt_train[utt[perm]]
-        if gain_std is not None and t.gain_db > 0:
-            x_epoch = random_gain(x_epoch, t.gain_db, gain_std, rng)
-        if t.spec_augment:
-            x_epoch = spec_augment(x_epoch, t, rng)
-        w_epoch = np.array([cw[int(c)] for c in y_epoch], np.float32)
-        loss, acc = run_epoch(step, x_epoch, y_epoch, w_epoch, t.batch_size)
-        signs = record_flips(run_dir, epoch + 1, signs, latent)
-        if not np.isfinite(loss):
-            raise SerBnnError(f"training diverged (loss {loss}) at epoch {epoch + 1}; try a lower --lr")
-        dev = None
-        if seg_dev is not None:
-            dev = evaluate_segments(model, seg_dev, y_dev, labels, cfg.model.pooling)
-        row = {
-            "epoch": epoch + 1,
-            "loss": round(loss, 5),
-            "accuracy": round(acc, 5),
-            "dev_uar": round(dev["uar"], 5) if dev else float("nan"),
-            "dev_wa": round(dev["wa"], 5) if dev else float("nan"),
-            "lr": round(lr, 8),
-            "seconds": round(time.perf_counter() - e0, 2),
-        }
-        rows.append(row)
-        smoothed = _smoothed(rows, t.select_window) if dev else float("nan")
-        row["dev_uar_smoothed"] = round(smoothed, 5)
-        if dev is None or smoothed > float(best_v.numpy()):
-            best_v.assign(smoothed if dev else 0.0)
-            bad_v.assign(0)
-            atomic_write(run_dir / BEST_WEIGHTS, lambda p: model.save_weights(str(p), save_format="h5"))
-        else:
-            bad_v.assign_add(1)
-        with writer.as_default(step=epoch + 1):
-            for k in ("loss", "accuracy", "dev_uar", "dev_uar_smoothed", "lr"):
-                tf.summary.scalar(k, row[k])
-        epoch_v.assign(epoch + 1)
-        manager.save(checkpoint_number=epoch + 1)
-        write_history(run_dir, rows)
-        write_state(
-            run_dir,
-            status="training",
-            epoch=epoch + 1,
-            train_seconds=seconds_before + time.perf_counter() - t_start,
-        )
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.3f}", dev_uar=f"{row['dev_uar']:.3f}", sel=f"{smoothed:.3f}")
-    if bar is not None:
-        bar.close()
-    writer.close()
-    train_seconds = seconds_before + time.perf_counter() - t_start
+def _progress_bar(epochs: int, start: int, name: str):  # noqa: ANN202 - tqdm
+    from tqdm import tqdm
 
+    return tqdm(total=epochs, initial=start, desc=f"train {name}", unit="epoch")
+
+
+def _fit_epoch(cfg: Config, data: _FoldData, loop: _Loop, epoch: int) -> tuple[float, float, float]:
+    """One pass over this epoch's speed versions, shuffled and augmented: (loss, accuracy, lr)."""
+    t = cfg.train
+    lr = lr_at(t, epoch)
+    loop.opt.learning_rate.assign(lr)
+    rng = np.random.default_rng(t.seed * 100003 + epoch)
+    x_all, utt = data.sampler.epoch(rng)
+    perm = rng.permutation(len(utt))
+    x_epoch, y_epoch = x_all[perm], data.y_train[utt[perm]]
+    if data.gain_std is not None and t.gain_db > 0:
+        x_epoch = random_gain(x_epoch, t.gain_db, data.gain_std, rng)
+    if t.spec_augment:
+        x_epoch = spec_augment(x_epoch, t, rng)
+    w_epoch = np.array([data.class_w[int(c)] for c in y_epoch], np.float32)
+    loss, acc = run_epoch(loop.step, x_epoch, y_epoch, w_epoch, t.batch_size)
+    return loss, acc, lr
+
+
+def _epoch_row(cfg: Config, data: _FoldData, loop: _Loop, epoch: int, fit: tuple, e0: float) -> dict:
+    """The history row of a trained (1-based) epoch, with the dev evaluation when there are dev speakers."""
+    loss, acc, lr = fit
+    dev = None
+    if data.seg_dev is not None:
+        dev = evaluate_segments(loop.model, data.seg_dev, data.y_dev, list(cfg.labels), cfg.model.pooling)
+    return {
+        "epoch": epoch,
+        "loss": round(loss, 5),
+        "accuracy": round(acc, 5),
+        "dev_uar": round(dev["uar"], 5) if dev else float("nan"),
+        "dev_wa": round(dev["wa"], 5) if dev else float("nan"),
+        "lr": round(lr, 8),
+        "seconds": round(time.perf_counter() - e0, 2),
+    }
+
+
+def _select_and_save(
+    loop: _Loop, rows: list[dict], run_dir: Path, writer, window: int, *, has_dev: bool  # noqa: ANN001
+) -> None:
+    """Model selection on the smoothed dev UAR (the last epoch without dev speakers), then the
+    epoch's checkpoint, TensorBoard scalars and history."""
+    import tensorflow as tf
+
+    row = rows[-1]
+    smoothed = _smoothed(rows, window) if has_dev else float("nan")
+    row["dev_uar_smoothed"] = round(smoothed, 5)
+    if not has_dev or smoothed > float(loop.best.numpy()):
+        loop.best.assign(smoothed if has_dev else 0.0)
+        loop.bad.assign(0)
+        model = loop.model
+        atomic_write(run_dir / BEST_WEIGHTS, lambda p: model.save_weights(str(p), save_format="h5"))
+    else:
+        loop.bad.assign_add(1)
+    with writer.as_default(step=row["epoch"]):
+        for k in ("loss", "accuracy", "dev_uar", "dev_uar_smoothed", "lr"):
+            tf.summary.scalar(k, row[k])
+    loop.epoch.assign(row["epoch"])
+    loop.manager.save(checkpoint_number=row["epoch"])
+    write_history(run_dir, rows)
+
+
+def _finish_fold(
+    cfg: Config, fold, run_dir: Path, loop: _Loop, rows: list[dict], split_info: dict,  # noqa: ANN001
+    train_seconds: float, cache_dir: Path | None, progress: bool,
+) -> dict:  # fmt: skip
+    """The selected weights, saved as a SavedModel and scored once on the test speakers."""
+    from ser_bnn.nn.lstm import set_training_fast_paths
+
+    model = loop.model
     model.load_weights(str(run_dir / BEST_WEIGHTS))
     set_training_fast_paths(model, False)
     save_savedmodel(model, run_dir / "model")
@@ -339,7 +375,7 @@ def train_fold(
         epochs_trained=len(rows),
         best_epoch=_best_epoch(rows),
         train_seconds=round(train_seconds, 1),
-        best_dev_uar=float(best_v.numpy()),
+        best_dev_uar=float(loop.best.numpy()),
     )
     finish_run(run_dir, metrics)
     return metrics
@@ -357,11 +393,3 @@ def _best_epoch(rows: list[dict]) -> int:
     if all(np.isnan(vals)):
         return int(rows[-1]["epoch"])
     return int(rows[int(np.nanargmax(vals))]["epoch"])
-
-
-def evaluate_fold(model, cfg: Config, fold, cache_dir: Path | None = None, progress: bool = True) -> dict:  # noqa: ANN001
-    """Test-speaker metrics; speakers are standardized with their own statistics under `norm=speaker`."""
-    labels = list(cfg.labels)
-    seg = network_inputs(fold.test, cfg.features, None, cache_dir, progress)
-    y = [labels.index(u.label) for u in fold.test]
-    return evaluate_segments(model, seg, y, labels, cfg.model.pooling)
