@@ -115,7 +115,7 @@ class ModelConfig:
     recurrent_bits: int = 1
     # False: binary inputs with real (clipped) weights, stage 1 of two-stage training (not exportable)
     binary_weights: bool = True
-    # batch normalization inside the recurrence (ser_bnn.nn.lstm.StepNorm) on both products and on c,
+    # batch normalization inside the recurrence (ser_bnn.nn.layers.StepNorm) on both products and on c,
     # instead of the alpha * beta scales (Ardakani et al., ICLR 2019; Hou et al., NeurIPS 2019)
     recurrent_norm: bool = False
     # on the BiLSTM read-out (only before a float FC layer: a dropped 0 in front of a binary layer

@@ -152,7 +152,7 @@ def test_recurrent_threshold_lets_the_output_gate_reach_the_signs() -> None:
 
 
 def test_step_norm_uses_batch_statistics_in_training_and_shared_ones_at_inference() -> None:
-    from ser_bnn.nn.lstm import StepNorm
+    from ser_bnn.nn.layers import StepNorm
 
     norm = StepNorm(steps=4, momentum=0.9)
     norm.build([None, 3])

@@ -27,7 +27,7 @@ import larq as lq
 import tensorflow as tf
 import tf_keras as keras
 
-from ser_bnn.nn.layers import BinarizationOptions, mean_abs_kernel, quant_conv
+from ser_bnn.nn.layers import BinarizationOptions, StepNorm, mean_abs_kernel, quant_conv
 
 
 @keras.utils.register_keras_serializable(package="ser_bnn")
@@ -173,50 +173,6 @@ class BinaryLSTMCell(BinarizationOptions, keras.layers.Layer):
             "steps": self.steps,
             **self._binarization_config(),
         }
-
-
-@keras.utils.register_keras_serializable(package="ser_bnn")
-class StepNorm(keras.layers.Layer):
-    """Batch normalization of one per-step quantity inside the recurrence: y = gamma (x - m) / s (+ beta).
-
-    Training: m, s from the batch at this step, and the moving averages move towards them with a
-    per-step momentum of `momentum ** (1 / steps)`, so that one sequence moves them as much as one
-    batch moves a Keras BatchNormalization. Inference: the moving averages, shared by every step.
-    gamma starts at 0.1 (recurrent batch normalization, Cooijmans et al., ICLR 2017).
-    """
-
-    def __init__(self, steps: int, center: bool = False, momentum: float = 0.9, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.steps = int(steps)
-        self.center = bool(center)
-        self.momentum = float(momentum)
-        self.epsilon = 1e-3
-
-    def build(self, input_shape: tf.TensorShape) -> None:
-        n = int(input_shape[-1])
-        self.gamma = self.add_weight(name="gamma", shape=(n,), initializer=keras.initializers.Constant(0.1))
-        self.beta = self.add_weight(name="beta", shape=(n,), initializer="zeros") if self.center else None
-        self.moving_mean = self.add_weight(
-            name="moving_mean", shape=(n,), initializer="zeros", trainable=False
-        )
-        self.moving_variance = self.add_weight(
-            name="moving_variance", shape=(n,), initializer="ones", trainable=False
-        )
-        super().build(input_shape)
-
-    def call(self, x: tf.Tensor, training: bool | None = None) -> tf.Tensor:
-        if training:
-            mean, var = tf.nn.moments(x, axes=[0])
-            keep = self.momentum ** (1.0 / max(self.steps, 1))
-            self.moving_mean.assign(keep * self.moving_mean + (1.0 - keep) * tf.stop_gradient(mean))
-            self.moving_variance.assign(keep * self.moving_variance + (1.0 - keep) * tf.stop_gradient(var))
-        else:
-            mean, var = self.moving_mean, self.moving_variance
-        y = (x - mean) * (self.gamma * tf.math.rsqrt(var + self.epsilon))
-        return y + self.beta if self.beta is not None else y
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "steps": self.steps, "center": self.center, "momentum": self.momentum}
 
 
 def _unit_forget_bias(units: int):

@@ -30,8 +30,8 @@ import tf_keras as keras
 
 from ser_bnn.config import Config, FeatureConfig, ModelConfig
 from ser_bnn.errors import ConfigError, ExportError, SerBnnError
-from ser_bnn.nn.layers import BinaryConv2D, BinaryDense, ValidSteps
-from ser_bnn.nn.lstm import BinaryLSTM, BinaryLSTMCell, StepNorm
+from ser_bnn.nn.layers import BinaryConv2D, BinaryDense, StepNorm, ValidSteps
+from ser_bnn.nn.lstm import BinaryLSTM, BinaryLSTMCell
 
 ModelSpec = Config | tuple[ModelConfig, FeatureConfig]
 
