@@ -28,7 +28,7 @@ COMMANDS: dict[str, str] = {
 
 # the commands that need the `train` extra, and the modules of it they import
 NEEDS_TRAIN_EXTRA = ("prepare", "train", "evaluate", "export")
-TRAIN_EXTRA_MODULES = ("tensorflow", "tf_keras", "larq", "librosa", "sklearn", "matplotlib", "pandas")
+TRAIN_EXTRA_MODULES = ("tensorflow", "tf_keras", "larq", "librosa", "sklearn", "matplotlib")
 
 
 def missing_extra(command: str) -> str | None:

@@ -97,7 +97,7 @@ def test_tuple_options_and_configs_saved_before_options(tmp_path: Path) -> None:
 def test_iemocap_4_class_run_reloads_with_4_classes(
     iemocap_release, tiny_config: Path, feature_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ser_bnn.data.corpora
+    import ser_bnn.training.evaluate as evaluate
     from ser_bnn.cli import main
     from ser_bnn.training.evaluate import evaluate_run
 
@@ -109,9 +109,8 @@ def test_iemocap_4_class_run_reloads_with_4_classes(
     assert cfg.corpus_options == {"classes": 4} and cfg.labels == LABELS_4 and cfg.model.n_classes == 4
 
     calls = []
-    corpora = ser_bnn.data.corpora
-    load = corpora.load_corpus
-    monkeypatch.setattr(corpora, "load_corpus", lambda *a, **kw: calls.append(kw) or load(*a, **kw))
+    load = evaluate.load_corpus  # the reader evaluation calls (imported by name in its module)
+    monkeypatch.setattr(evaluate, "load_corpus", lambda *a, **kw: calls.append(kw) or load(*a, **kw))
     data = str(iemocap_release[0])
     metrics = evaluate_run(out, data, cache_dir=feature_cache, progress=False)
     assert calls == [{"classes": 4}] and metrics["labels"] == list(LABELS_4)

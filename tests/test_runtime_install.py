@@ -90,6 +90,18 @@ def test_dependencies_split_runtime_and_train():
     assert "tensorflow" not in closure and "larq-compute-engine" in closure
 
 
+def test_train_extra_check_asks_only_for_what_the_extra_installs():
+    """Every module `ser-bnn train` checks for comes from a distribution the `train` extra declares
+    (a module dropped from the extra but still checked would refuse every fresh install)."""
+    from ser_bnn.cli import TRAIN_EXTRA_MODULES
+
+    declared = {_name(r) for r in _project()["optional-dependencies"]["train"]}
+    providers = metadata.packages_distributions()
+    for module in TRAIN_EXTRA_MODULES:
+        dists = {d.lower().replace("_", "-") for d in providers.get(module, [])}
+        assert dists & declared, f"{module} ({sorted(dists)}) is not in the train extra {sorted(declared)}"
+
+
 @pytest.fixture(scope="module")
 def runtime_site(tmp_path_factory) -> Path:
     return _runtime_site(tmp_path_factory.mktemp("runtime"))
