@@ -322,11 +322,8 @@ class BinaryLSTM(BinarizationOptions, keras.layers.Layer):
         return pooled_readout(self.readout, last, final, valid)
 
     def _recurrent_kernel(self) -> tf.Tensor:
-        """The recurrent kernel as the cell's QuantConv2D uses it (sign and STE for a binary one),
-        [H, 4H], computed once per sequence instead of at every step (training's fast path)."""
-        with lq.context.quantized_scope(True):
-            kernel = tf.convert_to_tensor(self.cell.recurrent_proj.kernel)
-        return tf.reshape(kernel, [self.units, 4 * self.units])
+        """The recurrent kernel [H, 4H], computed once per sequence instead of at every step."""
+        return matrix_kernel(self.cell.recurrent_proj)
 
     def _input_matmul(self, inputs: tf.Tensor) -> tf.Tensor:
         """The input projection of `input_proj` as a MatMul: the same quantizers (larq's
@@ -334,10 +331,7 @@ class BinaryLSTM(BinarizationOptions, keras.layers.Layer):
         conv = self.input_proj
         with tf.name_scope(f"{conv.name}_matmul"):
             x = conv.input_quantizer(inputs) if conv.input_quantizer else inputs
-            with lq.context.quantized_scope(True):
-                kernel = tf.convert_to_tensor(conv.kernel)
-            kernel = tf.reshape(kernel, [self.input_dim, 4 * self.units])
-            y = tf.matmul(tf.reshape(x, [-1, self.input_dim]), kernel)
+            y = tf.matmul(tf.reshape(x, [-1, self.input_dim]), matrix_kernel(conv))
             return tf.reshape(y, tf.concat([tf.shape(inputs)[:2], [4 * self.units]], 0))
 
     def compute_output_shape(self, input_shape: Any) -> tf.TensorShape:
@@ -362,6 +356,15 @@ class BinaryLSTM(BinarizationOptions, keras.layers.Layer):
             "norm": self.norm,
             **self._binarization_config(),
         }
+
+
+def matrix_kernel(conv: lq.layers.QuantConv2D) -> tf.Tensor:
+    """The kernel of a 1x1 QuantConv2D as its convolution uses it (quantized, with the quantizer's
+    gradient, for a binary one: larq's QuantizedVariable inside its quantized scope), as a
+    [C_in, C_out] matrix for the training fast paths' MatMuls."""
+    with lq.context.quantized_scope(True):
+        kernel = tf.convert_to_tensor(conv.kernel)
+    return tf.reshape(kernel, kernel.shape[-2:])
 
 
 def set_training_fast_paths(model: keras.Model, on: bool) -> None:
